@@ -1,0 +1,78 @@
+import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
+
+// Row types of the tables created by migrations/. Only store/ uses them.
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type DefaultedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface SourcesTable {
+  id: string;
+  url: string;
+  name: string | null;
+  homepage: string | null;
+  tags: ColumnType<string[], string[] | undefined, string[]>;
+  every_seconds: number;
+  enabled: Generated<boolean>;
+  active: Generated<boolean>;
+  feed_title: string | null;
+  feed_home_url: string | null;
+  etag: string | null;
+  last_modified: string | null;
+  last_fetched_at: Timestamp | null;
+  last_status: number | null;
+  last_error: string | null;
+  error_count: Generated<number>;
+  next_fetch_at: DefaultedTimestamp;
+  lease_owner: string | null;
+  lease_until: Timestamp | null;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface ItemsTable {
+  id: string;
+  identity_key: string;
+  canonical_url: string | null;
+  title: string;
+  author: string | null;
+  summary: string | null;
+  content: string | null;
+  categories: ColumnType<string[], string[] | undefined, string[]>;
+  tags: ColumnType<string[], string[] | undefined, string[]>;
+  guid: string | null;
+  publisher_name: string;
+  publisher_url: string | null;
+  publisher_source_id: string | null;
+  publisher_feed_url: string | null;
+  content_source_id: string;
+  content_hash: string;
+  published_at: Timestamp;
+  updated_at: Timestamp;
+  first_seen_at: DefaultedTimestamp;
+  search: ColumnType<string, never, never>;
+}
+
+export interface ItemSourcesTable {
+  item_id: string;
+  source_id: string;
+  guid: string | null;
+  link: string | null;
+  first_seen_at: DefaultedTimestamp;
+  last_seen_at: DefaultedTimestamp;
+}
+
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  applied_at: DefaultedTimestamp;
+}
+
+export interface Database {
+  sources: SourcesTable;
+  items: ItemsTable;
+  item_sources: ItemSourcesTable;
+  schema_migrations: SchemaMigrationsTable;
+}
+
+/** The handle every store function takes first: the database, or a transaction the caller owns. */
+export type Db = Kysely<Database> | Transaction<Database>;
