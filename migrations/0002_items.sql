@@ -16,6 +16,9 @@ CREATE TABLE items (
   publisher_url       text,
   publisher_source_id text REFERENCES sources (id),
   publisher_feed_url  text,
+  -- how the publisher was decided: 3 = a configured source serves the story's host,
+  -- 2 = the item named its origin (RSS/Atom <source>), 1 = the source the story came through
+  publisher_rank      smallint NOT NULL DEFAULT 1,
   content_source_id   text NOT NULL REFERENCES sources (id),  -- whose version of title/text is stored
   content_hash        text NOT NULL,
   published_at        timestamptz NOT NULL,

@@ -44,6 +44,7 @@ export interface ItemsTable {
   publisher_url: string | null;
   publisher_source_id: string | null;
   publisher_feed_url: string | null;
+  publisher_rank: Generated<number>;
   content_source_id: string;
   content_hash: string;
   published_at: Timestamp;

@@ -1,0 +1,159 @@
+import { sql } from 'kysely';
+import type { NormalizedItem } from '../domain.js';
+import type { Attribution } from '../ingest/attribute.js';
+import type { Db } from './database.js';
+
+// The write side of stories. Identity belongs to the database: items.identity_key is unique, so an
+// insert is an upsert and two writers racing on one story end with one row. The caller owns the
+// transaction (one per source's batch, so a crash mid-poll leaves nothing half-written).
+
+export interface IncomingItem {
+  readonly item: NormalizedItem;
+  /** Stable public id for the story (derived from identityKey). */
+  readonly storyId: string;
+  readonly publisher: Attribution;
+}
+
+export interface StoreCounts {
+  new: number;
+  updated: number;
+  unchanged: number;
+}
+
+interface ExistingRow {
+  id: string;
+  identity_key: string;
+  content_hash: string;
+  content_source_id: string;
+  publisher_rank: number;
+  publisher_source_id: string | null;
+  publisher_name: string;
+  tags: string[];
+}
+
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])];
+}
+
+/**
+ * Stores one poll's items for `sourceId`. Decides per story:
+ * - new identity: insert (published_at falls back to first-seen when the feed gave no date);
+ * - same identity, this source's version is the stored one, text changed: an edit (new updated_at);
+ * - same identity, this source is the story's publisher and the stored text came from someone
+ *   else (an aggregator saw it first): the publisher's own version replaces it;
+ * - otherwise unchanged; the appearance is still recorded in item_sources.
+ */
+export async function storeItems(
+  db: Db,
+  source: { readonly id: string; readonly tags: readonly string[] },
+  incoming: readonly IncomingItem[],
+  now: Date = new Date(),
+): Promise<StoreCounts> {
+  const counts: StoreCounts = { new: 0, updated: 0, unchanged: 0 };
+  // A feed listing one story twice (two guids, one canonical URL) is one story: the first wins.
+  const seen = new Set<string>();
+  const batch = incoming.filter((x) => (seen.has(x.item.identityKey) ? false : (seen.add(x.item.identityKey), true)));
+  if (batch.length === 0) return counts;
+
+  for (const x of batch) {
+    const { item, publisher } = x;
+    const publishedAt = item.publishedAt ?? item.updatedAt ?? now;
+    const inserted = await db
+      .insertInto('items')
+      .values({
+        id: x.storyId,
+        identity_key: item.identityKey,
+        canonical_url: item.canonicalUrl,
+        title: item.title,
+        author: item.author,
+        summary: item.summary,
+        content: item.content,
+        categories: [...item.categories],
+        tags: [...source.tags],
+        guid: item.guid,
+        publisher_name: publisher.name,
+        publisher_url: publisher.url,
+        publisher_source_id: publisher.sourceId,
+        publisher_feed_url: publisher.feedUrl,
+        publisher_rank: publisher.rank,
+        content_source_id: source.id,
+        content_hash: item.contentHash,
+        published_at: publishedAt,
+        updated_at: item.updatedAt && item.updatedAt > publishedAt ? item.updatedAt : publishedAt,
+        first_seen_at: now,
+      })
+      .onConflict((oc) => oc.column('identity_key').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+
+    let itemId = inserted?.id;
+    if (itemId) {
+      counts.new++;
+    } else {
+      // Lock the row so a concurrent poll of another source decides on the same state as us.
+      const row: ExistingRow | undefined = await db
+        .selectFrom('items')
+        .select(['id', 'identity_key', 'content_hash', 'content_source_id', 'publisher_rank', 'publisher_source_id', 'publisher_name', 'tags'])
+        .where('identity_key', '=', item.identityKey)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!row) throw new Error(`story ${item.identityKey} vanished during upsert`);
+      itemId = row.id;
+      const ownVersion = row.content_source_id === source.id;
+      const publisherTakesOver = publisher.rank === 3 && publisher.sourceId === source.id && !ownVersion;
+      const textChanged = row.content_hash !== item.contentHash;
+      const betterAttribution =
+        publisher.rank > row.publisher_rank ||
+        (publisher.rank === row.publisher_rank && publisher.sourceId === row.publisher_source_id && publisher.name !== row.publisher_name && ownVersion);
+      const tags = union(row.tags, source.tags);
+      const tagsChanged = tags.length !== row.tags.length;
+
+      const edit = (ownVersion && textChanged) || publisherTakesOver;
+      if (edit || betterAttribution || tagsChanged) {
+        await db
+          .updateTable('items')
+          .set({
+            tags,
+            ...(betterAttribution || publisherTakesOver
+              ? {
+                  publisher_name: publisher.name,
+                  publisher_url: publisher.url,
+                  publisher_source_id: publisher.sourceId,
+                  publisher_feed_url: publisher.feedUrl,
+                  publisher_rank: publisher.rank,
+                }
+              : {}),
+            ...(edit
+              ? {
+                  title: item.title,
+                  author: item.author,
+                  summary: item.summary,
+                  content: item.content,
+                  categories: [...item.categories],
+                  guid: item.guid,
+                  content_source_id: source.id,
+                  content_hash: item.contentHash,
+                  // An edit is dated by the publisher when it says so, else by when we saw it.
+                  ...(textChanged ? { updated_at: sql<Date>`greatest(updated_at, ${item.updatedAt ?? now})` } : {}),
+                  // The publisher's own date is authoritative over an aggregator's.
+                  ...(publisherTakesOver && item.publishedAt ? { published_at: item.publishedAt } : {}),
+                }
+              : {}),
+          })
+          .where('id', '=', itemId)
+          .execute();
+      }
+      if (edit && textChanged) counts.updated++;
+      else counts.unchanged++;
+    }
+
+    await db
+      .insertInto('item_sources')
+      .values({ item_id: itemId, source_id: source.id, guid: item.guid, link: item.link, first_seen_at: now, last_seen_at: now })
+      .onConflict((oc) =>
+        oc.columns(['item_id', 'source_id']).doUpdateSet({ guid: item.guid, link: item.link, last_seen_at: now }),
+      )
+      .execute();
+  }
+  return counts;
+}
