@@ -1,0 +1,527 @@
+// feeds.yaml -> validated, deeply frozen RiverConfig.
+// A pure parser (parseFeedsYaml) that reports every problem at once as file:line:col, a thin file
+// loader, and a watcher that re-validates on edits so the river picks up new feeds without a restart.
+//
+// Positions come from the YAML document's nodes (yaml's parseDocument + LineCounter), not from a
+// plain-object schema validator: once a document is turned into plain JS the line numbers are gone,
+// and "line 42: unknown key" is the whole point of validating a hand-edited file.
+
+import { readFile } from 'node:fs/promises';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node, type YAMLMap } from 'yaml';
+import { didYouMean } from './did-you-mean.js';
+import type { RiverConfig, RiverSettings, Source } from './domain.js';
+import { describeError } from './errors.js';
+import { DAY, formatDuration, MINUTE, parseByteSize, parseDuration, SECOND } from './durations.js';
+
+export interface ConfigProblem {
+  readonly file: string;
+  /** 1-based line of the offending key or value. */
+  readonly line: number;
+  /** 1-based column of the offending key or value. */
+  readonly col: number;
+  readonly message: string;
+}
+
+export type ParseResult = { ok: true; config: RiverConfig } | { ok: false; problems: ConfigProblem[] };
+
+/** `file:line:col: message`, the shape compilers use, so editors and terminals make it clickable. */
+export function formatProblem(p: ConfigProblem): string {
+  return `${p.file}:${p.line}:${p.col}: ${p.message}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Durations and sizes
+
+const TOP_KEYS = ['title', 'base_url', 'settings', 'feeds'] as const;
+const SETTINGS_KEYS = ['every', 'allow_private_networks', 'timeout', 'max_body', 'concurrency'] as const;
+const FEED_KEYS = ['id', 'url', 'name', 'homepage', 'tags', 'every', 'enabled'] as const;
+
+const DEFAULT_TITLE = 'Tributary';
+const DEFAULT_SETTINGS: RiverSettings = {
+  everyMs: 15 * MINUTE,
+  allowPrivateNetworks: false,
+  fetchTimeoutMs: 30 * SECOND,
+  maxBodyBytes: 10 * 1024 ** 2,
+  concurrency: 8,
+};
+
+// Polling faster than every 10s is rude to publishers and gains nothing for news; slower than a week
+// is a feed that should be disabled instead.
+const EVERY_LIMITS = { min: 10 * SECOND, max: 7 * DAY };
+const TIMEOUT_LIMITS = { min: SECOND, max: 10 * MINUTE };
+// Bodies are held in memory as one string while parsed, so a gigabyte is already far beyond any real feed.
+const MAX_BODY_LIMITS = { min: 1024, max: 1024 ** 3 };
+const CONCURRENCY_LIMITS = { min: 1, max: 64 };
+
+const ID_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+// ---------------------------------------------------------------------------------------------
+// The parser
+
+/**
+ * Validates feeds.yaml text. Every problem found is reported, in document order, each pointing at
+ * the key or value at fault; `file` is only used to label the problems.
+ */
+export function parseFeedsYaml(text: string, file: string): ParseResult {
+  const lineCounter = new LineCounter();
+  // A byte-order mark is invisible in editors; leaving it in would shift every column on line 1.
+  const doc = parseDocument(text.replace(/^\uFEFF/, ''), { lineCounter, prettyErrors: false });
+  const report = new Reporter(file, lineCounter);
+
+  for (const err of doc.errors) {
+    const message =
+      err.code === 'DUPLICATE_KEY'
+        ? `duplicate key ${keyNameAt(doc, err.pos[0])}; a key may appear only once in a mapping`
+        : `invalid YAML: ${err.message}`;
+    report.at(err.pos[0], message);
+  }
+  // A duplicate key leaves the document's shape intact, so validation can go on and report the rest;
+  // any other syntax error means the structure is a guess, and checking it would only add noise.
+  if (doc.errors.some((e) => e.code !== 'DUPLICATE_KEY')) return { ok: false, problems: report.sorted() };
+
+  const config = new Validator(doc, report).river();
+  if (report.problems.length > 0 || config === null) return { ok: false, problems: report.sorted() };
+  return { ok: true, config: deepFreeze(config) };
+}
+
+class Reporter {
+  readonly problems: ConfigProblem[] = [];
+  constructor(
+    private readonly file: string,
+    private readonly lineCounter: LineCounter,
+  ) {}
+
+  at(offset: number, message: string): void {
+    const { line, col } = this.lineCounter.linePos(offset);
+    this.problems.push({ file: this.file, line, col, message });
+  }
+
+  lineOf(offset: number): number {
+    return this.lineCounter.linePos(offset).line;
+  }
+
+  sorted(): ConfigProblem[] {
+    // Array.prototype.sort is stable, so problems at the same spot keep the order they were found in.
+    return [...this.problems].sort((a, b) => a.line - b.line || a.col - b.col);
+  }
+}
+
+/** A key of a mapping as found in the document, its value with aliases resolved, and where to point. */
+interface Entry {
+  readonly keyOffset: number;
+  /** Where a problem with the value points: the value itself, or the key when the value is empty. */
+  readonly offset: number;
+  readonly value: Node | null;
+}
+
+type Entries = ReadonlyMap<string, Entry>;
+
+class Validator {
+  constructor(
+    private readonly doc: Document,
+    private readonly report: Reporter,
+  ) {}
+
+  river(): RiverConfig | null {
+    const top = this.doc.contents;
+    if (top === null || isNull(top)) {
+      this.report.at(0, 'the file is empty; expected a mapping with a "feeds" list (use "feeds: []" for none)');
+      return null;
+    }
+    const root = this.deref(top);
+    if (!isMap(root)) {
+      this.report.at(start(top), `the top level must be a mapping with title, settings and feeds, got ${describe(root)}`);
+      return null;
+    }
+    // A setting written at the top level is a common slip; point at where it belongs.
+    const entries = this.entries(root, 'at top level', TOP_KEYS, (key) => {
+      const setting = didYouMean(key, SETTINGS_KEYS);
+      return setting === null ? null : `settings.${setting}`;
+    });
+
+    const title = this.optionalText(entries.get('title'), 'title') ?? DEFAULT_TITLE;
+    const baseUrl = this.baseUrl(entries.get('base_url'));
+    const settings = this.settings(entries.get('settings'));
+    const feedsEntry = entries.get('feeds');
+    if (feedsEntry === undefined) {
+      this.report.at(start(root), 'missing required key "feeds" (a list of feeds; use "feeds: []" for none)');
+      return null;
+    }
+    const feeds = this.feeds(feedsEntry, settings.everyMs);
+    return { title, baseUrl, settings, feeds };
+  }
+
+  private settings(entry: Entry | undefined): RiverSettings {
+    if (entry === undefined || isNull(entry.value)) return DEFAULT_SETTINGS;
+    if (!isMap(entry.value)) {
+      this.report.at(entry.offset, `settings must be a mapping, got ${describe(entry.value)}`);
+      return DEFAULT_SETTINGS;
+    }
+    const e = this.entries(entry.value, 'in settings', SETTINGS_KEYS);
+    return {
+      everyMs: this.duration(e.get('every'), 'settings.every', EVERY_LIMITS) ?? DEFAULT_SETTINGS.everyMs,
+      allowPrivateNetworks:
+        this.boolean(e.get('allow_private_networks'), 'settings.allow_private_networks') ??
+        DEFAULT_SETTINGS.allowPrivateNetworks,
+      fetchTimeoutMs: this.duration(e.get('timeout'), 'settings.timeout', TIMEOUT_LIMITS) ?? DEFAULT_SETTINGS.fetchTimeoutMs,
+      maxBodyBytes: this.byteSize(e.get('max_body'), 'settings.max_body') ?? DEFAULT_SETTINGS.maxBodyBytes,
+      concurrency: this.integer(e.get('concurrency'), 'settings.concurrency', CONCURRENCY_LIMITS) ?? DEFAULT_SETTINGS.concurrency,
+    };
+  }
+
+  private feeds(entry: Entry, defaultEveryMs: number): Source[] {
+    if (!isSeq(entry.value)) {
+      const hint = isNull(entry.value) ? '; use "feeds: []" for an empty river' : '';
+      this.report.at(entry.offset, `feeds must be a list, got ${describe(entry.value)}${hint}`);
+      return [];
+    }
+    const sources: Source[] = [];
+    const ids = new Map<string, { index: number; offset: number }>();
+    const urls = new Map<string, { index: number; offset: number }>();
+
+    entry.value.items.forEach((raw, index) => {
+      const where = `feeds[${index}]`;
+      const item = this.deref(isNode(raw) ? raw : null);
+      const itemOffset = isNode(raw) ? start(raw) : entry.offset;
+      if (!isMap(item)) {
+        this.report.at(itemOffset, `${where} must be a mapping with at least id and url, got ${describe(item)}`);
+        return;
+      }
+      const e = this.entries(item, `in ${where}`, FEED_KEYS);
+      const id = this.required(e, 'id', where, itemOffset) ? this.id(e.get('id')!, `${where}.id`) : undefined;
+      const url = this.required(e, 'url', where, itemOffset) ? this.httpUrl(e.get('url')!, `${where}.url`) : undefined;
+
+      if (typeof id === 'string') {
+        const idEntry = e.get('id')!;
+        const first = ids.get(id);
+        if (first === undefined) ids.set(id, { index, offset: idEntry.offset });
+        else
+          this.report.at(
+            idEntry.offset,
+            `duplicate id "${id}" in ${where}; first used by feeds[${first.index}] on line ${this.report.lineOf(first.offset)}`,
+          );
+      }
+      if (typeof url === 'string') {
+        // Two entries for one feed would fetch it twice and attribute its stories twice.
+        const urlEntry = e.get('url')!;
+        const key = feedUrlKey(url);
+        const first = urls.get(key);
+        if (first === undefined) urls.set(key, { index, offset: urlEntry.offset });
+        else
+          this.report.at(
+            urlEntry.offset,
+            `duplicate url "${url}" in ${where}; the same feed as feeds[${first.index}] on line ${this.report.lineOf(first.offset)}`,
+          );
+      }
+
+      const name = this.optionalText(e.get('name'), `${where}.name`);
+      const homepage = this.optionalHttpUrl(e.get('homepage'), `${where}.homepage`);
+      const tags = this.tags(e.get('tags'), `${where}.tags`);
+      const everyMs = this.duration(e.get('every'), `${where}.every`, EVERY_LIMITS);
+      const enabled = this.boolean(e.get('enabled'), `${where}.enabled`);
+      if (typeof id !== 'string' || typeof url !== 'string') return;
+      sources.push({
+        id,
+        url,
+        name: name ?? null,
+        homepage: homepage ?? null,
+        tags: tags ?? [],
+        everyMs: everyMs ?? defaultEveryMs,
+        enabled: enabled ?? true,
+      });
+    });
+    return sources;
+  }
+
+  // --- mappings ---------------------------------------------------------------------------
+
+  /** The known keys of a mapping; unknown and non-string keys are reported with a suggestion. */
+  private entries(
+    map: YAMLMap,
+    where: string,
+    known: readonly string[],
+    elsewhere: (key: string) => string | null = () => null,
+  ): Entries {
+    const out = new Map<string, Entry>();
+    for (const pair of map.items) {
+      const keyNode = isNode(pair.key) ? pair.key : null;
+      const keyOffset = keyNode !== null ? start(keyNode) : start(map);
+      if (keyNode === null || !isScalar(keyNode) || keyNode.value === null || typeof keyNode.value === 'object') {
+        this.report.at(keyOffset, `keys ${where} must be plain names, got ${describe(keyNode)}`);
+        continue;
+      }
+      const key = String(keyNode.value);
+      if (!known.includes(key)) {
+        const suggestion = didYouMean(key, known) ?? elsewhere(key);
+        const hint = suggestion === null ? `; known keys are ${known.join(', ')}` : `; did you mean "${suggestion}"?`;
+        this.report.at(keyOffset, `unknown key "${key}" ${where}${hint}`);
+        continue;
+      }
+      // yaml has already reported a repeated key; keep the first so later checks see one value.
+      if (out.has(key)) continue;
+      const rawValue = isNode(pair.value) ? pair.value : null;
+      const value = rawValue === null ? null : this.deref(rawValue);
+      const offset = rawValue === null || isNull(rawValue) ? keyOffset : start(rawValue);
+      out.set(key, { keyOffset, offset, value });
+    }
+    return out;
+  }
+
+  private required(e: Entries, key: string, where: string, offset: number): boolean {
+    const entry = e.get(key);
+    if (entry === undefined || isNull(entry.value)) {
+      this.report.at(entry?.keyOffset ?? offset, `${where} is missing required key "${key}"`);
+      return false;
+    }
+    return true;
+  }
+
+  /** Aliases (`*name`) are followed so an anchored value validates like one written out. */
+  private deref(node: Node | null): Node | null {
+    if (node !== null && isAlias(node)) return node.resolve(this.doc) ?? null;
+    return node;
+  }
+
+  // --- scalars ------------------------------------------------------------------------------
+  // Each reader returns the value, `undefined` when the key is absent or null (so the caller applies
+  // the default), or `undefined` after reporting a problem; the caller never needs to tell which.
+
+  private string(entry: Entry | undefined, label: string): string | undefined {
+    if (entry === undefined || isNull(entry.value)) return undefined;
+    if (isScalar(entry.value) && typeof entry.value.value === 'string') return entry.value.value.trim();
+    const quote = isScalar(entry.value) ? '; put it in quotes if it is meant as text' : '';
+    this.report.at(entry.offset, `${label} must be a string, got ${describe(entry.value)}${quote}`);
+    return undefined;
+  }
+
+  /** A free-text value: trimmed, and an empty string counts as absent. */
+  private optionalText(entry: Entry | undefined, label: string): string | undefined {
+    const s = this.string(entry, label);
+    return s === '' ? undefined : s;
+  }
+
+  private id(entry: Entry, label: string): string | undefined {
+    const s = this.string(entry, label);
+    if (s === undefined) return undefined;
+    // Ids are stored and shown in "via" lists; a stable slug keeps them safe in URLs and SQL alike.
+    if (!ID_RE.test(s)) {
+      this.report.at(
+        entry.offset,
+        `${label} "${s}" is not a valid id; use 1-64 lower-case letters, digits, "-" or "_", starting with a letter or digit`,
+      );
+      return undefined;
+    }
+    return s;
+  }
+
+  private httpUrl(entry: Entry, label: string): string | undefined {
+    const s = this.string(entry, label);
+    if (s === undefined) return undefined;
+    const url = parseHttpUrl(s);
+    if (url === null) {
+      this.report.at(entry.offset, `${label} must be an absolute http or https URL, got "${s}"`);
+      return undefined;
+    }
+    return url.href;
+  }
+
+  private optionalHttpUrl(entry: Entry | undefined, label: string): string | undefined {
+    if (entry === undefined || isNull(entry.value)) return undefined;
+    return this.httpUrl(entry, label);
+  }
+
+  private baseUrl(entry: Entry | undefined): string | null {
+    if (entry === undefined || isNull(entry.value)) return null;
+    const href = this.httpUrl(entry, 'base_url');
+    if (href === undefined) return null;
+    const url = new URL(href);
+    // Self links are built by appending paths, so a query or fragment here would end up mid-URL.
+    if (url.search !== '' || url.hash !== '') {
+      this.report.at(entry.offset, `base_url must not have a query or fragment, got "${href}"`);
+      return null;
+    }
+    // Stored without a trailing slash, so callers can always append "/feed.xml".
+    return href.replace(/\/+$/, '');
+  }
+
+  private boolean(entry: Entry | undefined, label: string): boolean | undefined {
+    if (entry === undefined || isNull(entry.value)) return undefined;
+    if (isScalar(entry.value) && typeof entry.value.value === 'boolean') return entry.value.value;
+    // YAML 1.2 (what the yaml package reads) has only true/false; "yes" and "on" are plain strings.
+    this.report.at(entry.offset, `${label} must be true or false, got ${describe(entry.value)}`);
+    return undefined;
+  }
+
+  private tags(entry: Entry | undefined, label: string): string[] | undefined {
+    if (entry === undefined || isNull(entry.value)) return undefined;
+    if (!isSeq(entry.value)) {
+      this.report.at(entry.offset, `${label} must be a list of strings, got ${describe(entry.value)}`);
+      return undefined;
+    }
+    const tags: string[] = [];
+    let ok = true;
+    entry.value.items.forEach((raw, i) => {
+      const node = this.deref(isNode(raw) ? raw : null);
+      const offset = isNode(raw) ? start(raw) : entry.offset;
+      if (!isScalar(node) || typeof node.value !== 'string' || node.value.trim() === '') {
+        this.report.at(offset, `${label}[${i}] must be a non-empty string, got ${describe(node)}`);
+        ok = false;
+        return;
+      }
+      // Tags are matched case-insensitively by readers (?tag=Politics), so they are stored folded.
+      const tag = node.value.trim().toLowerCase();
+      if (!tags.includes(tag)) tags.push(tag);
+    });
+    return ok ? tags : undefined;
+  }
+
+  private duration(entry: Entry | undefined, label: string, limits: { min: number; max: number }): number | undefined {
+    if (entry === undefined || isNull(entry.value)) return undefined;
+    const ms = this.scalarAs(entry, parseDuration);
+    if (ms === null) {
+      this.report.at(
+        entry.offset,
+        `${label} must be a duration like 30s, 15m, 2h, 1d or 1h30m, or a number of seconds, got ${describe(entry.value)}`,
+      );
+      return undefined;
+    }
+    return this.inRange(entry, label, ms, limits, formatDuration);
+  }
+
+  private byteSize(entry: Entry | undefined, label: string): number | undefined {
+    if (entry === undefined || isNull(entry.value)) return undefined;
+    const bytes = this.scalarAs(entry, parseByteSize);
+    if (bytes === null) {
+      this.report.at(
+        entry.offset,
+        `${label} must be a size like 10MiB, 512KB or a number of bytes (units B, KB, KiB, MB, MiB, GB, GiB), got ${describe(entry.value)}`,
+      );
+      return undefined;
+    }
+    return this.inRange(entry, label, bytes, MAX_BODY_LIMITS, (n) => `${n} bytes`);
+  }
+
+  private integer(entry: Entry | undefined, label: string, limits: { min: number; max: number }): number | undefined {
+    if (entry === undefined || isNull(entry.value)) return undefined;
+    const v = isScalar(entry.value) ? entry.value.value : undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v)) {
+      this.report.at(entry.offset, `${label} must be a whole number, got ${describe(entry.value)}`);
+      return undefined;
+    }
+    return this.inRange(entry, label, v, limits, String);
+  }
+
+  /** Durations and sizes may be written as text (`15m`) or as a bare YAML integer (`900`). */
+  private scalarAs(entry: Entry, parse: (text: string) => number | null): number | null {
+    if (!isScalar(entry.value)) return null;
+    const v = entry.value.value;
+    if (typeof v === 'string') return parse(v);
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return parse(String(v));
+    return null;
+  }
+
+  private inRange(
+    entry: Entry,
+    label: string,
+    n: number,
+    limits: { min: number; max: number },
+    show: (n: number) => string,
+  ): number | undefined {
+    if (n >= limits.min && n <= limits.max) return n;
+    this.report.at(entry.offset, `${label} must be between ${show(limits.min)} and ${show(limits.max)}, got ${describe(entry.value)}`);
+    return undefined;
+  }
+}
+
+// --- node helpers ---------------------------------------------------------------------------
+
+/** The name of the key starting at `offset`, quoted, for yaml's own duplicate-key error. */
+function keyNameAt(doc: Document, offset: number): string {
+  let name = '';
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.range?.[0] === offset) {
+        name = JSON.stringify(String(pair.key.value));
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return name || '(complex key)';
+}
+
+function isNode(x: unknown): x is Node {
+  return isScalar(x) || isMap(x) || isSeq(x) || isAlias(x);
+}
+
+function isNull(node: Node | null): boolean {
+  return node === null || (isScalar(node) && node.value === null);
+}
+
+function start(node: Node): number {
+  return node.range?.[0] ?? 0;
+}
+
+/** How a value reads in a message: `"text"`, `number 5`, `boolean true`, `a list`, `a mapping`, `nothing`. */
+function describe(node: Node | null): string {
+  if (node === null || isNull(node)) return 'nothing';
+  if (isMap(node)) return 'a mapping';
+  if (isSeq(node)) return 'a list';
+  if (isScalar(node)) {
+    const v = node.value;
+    return typeof v === 'string' ? JSON.stringify(v) : `${typeof v} ${String(v)}`;
+  }
+  return 'an alias';
+}
+
+function parseHttpUrl(text: string): URL | null {
+  if (!URL.canParse(text)) return null;
+  const url = new URL(text);
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' ? url : null;
+}
+
+/**
+ * What makes two feed URLs the same feed: the WHATWG parser already lower-cases scheme and host and
+ * drops default ports (RFC 3986 section 6.2.3); a trailing slash and the fragment (never sent to the
+ * server) are dropped on top of that. The query stays: it often selects the feed.
+ */
+function feedUrlKey(href: string): string {
+  const url = new URL(href);
+  const pathname = url.pathname.replace(/\/+$/, '');
+  return `${url.protocol}//${url.username}:${url.password}@${url.host}${pathname}${url.search}`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading and watching
+
+/** Reads and validates a feeds file; a missing or unreadable file is a problem at 1:1, never a throw. */
+export async function loadFeedsFile(file: string): Promise<ParseResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    return { ok: false, problems: [readProblem(file, err)] };
+  }
+  return parseFeedsYaml(text, file);
+}
+
+export function readProblem(file: string, err: unknown): ConfigProblem {
+  const code = err instanceof Error && 'code' in err ? err.code : undefined;
+  const message =
+    code === 'ENOENT'
+      ? 'feeds file not found (create it, or point FEEDS_FILE at it)'
+      : code === 'EISDIR'
+        ? 'is a directory, expected a feeds.yaml file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'feeds file cannot be read: permission denied'
+          : `feeds file cannot be read: ${describeError(err)}`;
+  return { file, line: 1, col: 1, message };
+}
