@@ -1,0 +1,523 @@
+import { gunzipSync } from 'node:zlib';
+import type { FastifyInstance } from 'fastify';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { request } from 'undici';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Story } from '../../src/domain.js';
+import { EMPTY_RIVER_LAST_MODIFIED } from '../../src/http/feed-routes.js';
+import { FEED_CONTENT_TYPES } from '../../src/http/render-feed.js';
+import { buildServer } from '../../src/http/server.js';
+import { silentLogger } from '../../src/log.js';
+import type { Database } from '../../src/store/database.js';
+import { VERSION } from '../../src/version.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { resetRiver, seedSource, seedStory } from '../helpers/seed.js';
+
+// The read side end to end: a seeded database (PGlite, or PostgreSQL when DATABASE_URL is set),
+// the real server on 127.0.0.1, real HTTP requests. One database per file; each test starts from
+// an empty river and seeds what it asserts on.
+
+const PUBLIC_BASE = 'https://river.example/'; // trailing slash on purpose: URLs must not get '//'
+const T0 = Date.UTC(2024, 4, 1, 8, 0, 0);
+const at = (hours: number) => new Date(T0 + hours * 3_600_000);
+
+let tdb: TestDatabase;
+let db: Kysely<Database>;
+let app: FastifyInstance;
+let base: string;
+let riverTitle = 'Test River';
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  db = tdb.db;
+  app = buildServer({
+    db,
+    river: () => ({ title: riverTitle, baseUrl: PUBLIC_BASE }),
+    publicBaseUrl: () => PUBLIC_BASE,
+    logger: silentLogger(),
+  });
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await tdb?.close();
+});
+
+beforeEach(async () => {
+  riverTitle = 'Test River';
+  await resetRiver(db);
+});
+
+/** Raw HTTP (undici.request does not decompress, unlike fetch). */
+async function get(path: string, headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET') {
+  const res = await request(`${base}${path}`, { method, headers });
+  const body = Buffer.from(await res.body.arrayBuffer());
+  const header = (name: string): string | undefined => {
+    const v = res.headers[name];
+    return Array.isArray(v) ? v.join(', ') : v;
+  };
+  return { status: res.statusCode, header, body, text: body.toString('utf8') };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted on, not trusted
+async function getJson<T = any>(path: string) {
+  const res = await get(path);
+  return { ...res, json: JSON.parse(res.text) as T };
+}
+
+/**
+ * A publisher, an aggregator that republishes it, and a tech blog:
+ *   budget   published by city, carried by city and then agg (the defining case)
+ *   marathon published by tech
+ *   roundup  published by agg itself
+ *   council  published by city
+ */
+async function seedRiver(): Promise<Record<'budget' | 'marathon' | 'roundup' | 'council', Story>> {
+  await seedSource(db, { id: 'city', name: 'City Paper', tags: ['local', 'news'] });
+  await seedSource(db, { id: 'agg', name: 'Aggregator', tags: ['aggregated'] });
+  await seedSource(db, { id: 'tech', name: 'Tech Blog', tags: ['tech'] });
+  const council = await seedStory(db, { id: 'council', via: ['city'], title: 'Council meets on Tuesday', publishedAt: at(0) });
+  const budget = await seedStory(db, {
+    id: 'budget',
+    via: ['city', 'agg'],
+    title: 'Council approves the budget',
+    summary: '<p>The city budget passed after a long debate.</p>',
+    author: 'Jane Reporter',
+    categories: ['Politics'],
+    publishedAt: at(1),
+    updatedAt: at(5),
+  });
+  const marathon = await seedStory(db, {
+    id: 'marathon',
+    via: ['tech'],
+    title: 'Running a marathon on a smartwatch',
+    summary: '<p>Battery life matters.</p>',
+    publishedAt: at(2),
+  });
+  const roundup = await seedStory(db, { id: 'roundup', via: ['agg'], title: 'Weekly roundup', publishedAt: at(3) });
+  return { budget, marathon, roundup, council };
+}
+
+interface ItemsPage {
+  items: { id: string }[];
+  next_cursor: string | null;
+}
+
+const ids = (items: { id: string }[]) => items.map((i) => i.id);
+/** JSON Feed items are identified by URL; seeded stories live at http://<publisher>.test/<story id>. */
+const feedIds = (items: { url: string }[]) => items.map((i) => i.url.split('/').pop());
+
+describe('feeds', () => {
+  it.each([
+    { format: 'rss' as const, path: '/feed.xml' },
+    { format: 'atom' as const, path: '/feed.atom' },
+    { format: 'json' as const, path: '/feed.json' },
+  ])('$path is $format with its content type, stories newest first', async ({ format, path }) => {
+    await seedRiver();
+    const res = await get(path);
+    expect(res.status).toBe(200);
+    expect(res.header('content-type')).toBe(FEED_CONTENT_TYPES[format]);
+    expect(res.header('cache-control')).toBe('public, max-age=60');
+    expect(res.header('vary')?.toLowerCase()).toBe('accept-encoding');
+    const titles = ['Weekly roundup', 'Running a marathon on a smartwatch', 'Council approves the budget', 'Council meets on Tuesday'];
+    const positions = titles.map((t) => res.text.indexOf(t));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(res.text).toContain(`https://river.example${path}`);
+    expect(res.text).not.toContain('river.example//');
+    if (format !== 'json') expect(res.text).toContain(`Tributary ${VERSION}`);
+    expect(res.text).toContain('Test River');
+  });
+
+  it('JSON Feed carries the stories in order and the self URL of the query', async () => {
+    await seedRiver();
+    const res = await getJson<{ feed_url: string; items: { url: string }[] }>('/feed.json?tag=news,tech&limit=10');
+    expect(feedIds(res.json.items)).toEqual(['marathon', 'budget', 'council']);
+    // The self URL is the normalised query: default-free, lists sorted.
+    expect(res.json.feed_url).toBe('https://river.example/feed.json?limit=10&tag=news,tech');
+  });
+
+  it.each([
+    { name: 'limit', query: '?limit=2', expected: ['roundup', 'marathon'] },
+    // "via", not "published by": the aggregator's copy of the city's budget story counts.
+    { name: 'source (by via)', query: '?source=agg', expected: ['roundup', 'budget'] },
+    { name: 'several sources', query: '?source=tech,agg', expected: ['roundup', 'marathon', 'budget'] },
+    { name: 'tag', query: '?tag=tech', expected: ['marathon'] },
+    { name: 'tag and source together', query: '?tag=local&source=agg', expected: ['budget'] },
+    { name: 'q', query: '?q=budget', expected: ['budget'] },
+    { name: 'an unknown source', query: '?source=nobody', expected: [] },
+  ])('filter: $name', async ({ query, expected }) => {
+    await seedRiver();
+    const res = await getJson<{ items: { url: string }[] }>(`/feed.json${query}`);
+    expect(res.status).toBe(200);
+    expect(feedIds(res.json.items)).toEqual(expected);
+  });
+
+  it('an empty river is a valid feed with a fixed Last-Modified', async () => {
+    const res = await getJson<{ items: unknown[] }>('/feed.json');
+    expect(res.status).toBe(200);
+    expect(res.json.items).toEqual([]);
+    expect(res.header('last-modified')).toBe(EMPTY_RIVER_LAST_MODIFIED.toUTCString());
+    expect((await get('/feed.xml')).status).toBe(200);
+  });
+
+  it('HEAD answers with the headers of GET and no body', async () => {
+    await seedRiver();
+    const full = await get('/feed.atom');
+    const head = await get('/feed.atom', {}, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.body.length).toBe(0);
+    expect(head.header('content-type')).toBe(FEED_CONTENT_TYPES.atom);
+    expect(head.header('etag')).toBe(full.header('etag'));
+    expect(head.header('last-modified')).toBe(full.header('last-modified'));
+  });
+
+  it('compresses with gzip when asked, and not otherwise', async () => {
+    await seedRiver();
+    const plain = await get('/feed.xml');
+    expect(plain.header('content-encoding')).toBeUndefined();
+    const gz = await get('/feed.xml', { 'accept-encoding': 'gzip' });
+    expect(gz.status).toBe(200);
+    expect(gz.header('content-encoding')).toBe('gzip');
+    expect(gz.header('vary')?.toLowerCase()).toBe('accept-encoding');
+    expect(gz.body.length).toBeLessThan(plain.body.length);
+    expect(gunzipSync(gz.body).toString('utf8')).toBe(plain.text);
+    const br = await get('/api/items', { 'accept-encoding': 'br' });
+    expect(br.header('content-encoding')).toBe('br');
+  });
+
+  it.each([
+    { name: 'cursor', query: '?cursor=abc' },
+    { name: 'since', query: '?since=2024-01-01' },
+    { name: 'limit', query: '?limit=501' },
+    { name: 'sourec', query: '?sourec=agg' },
+  ])('rejects $name with 400 naming it', async ({ name, query }) => {
+    const res = await getJson(`/feed.xml${query}`);
+    expect(res.status).toBe(400);
+    expect(res.json.error).toMatchObject({ code: 'bad_request', parameter: name });
+  });
+});
+
+describe('conditional requests on feeds', () => {
+  async function validators(path = '/feed.xml') {
+    const res = await get(path);
+    expect(res.status).toBe(200);
+    return { etag: res.header('etag')!, lastModified: res.header('last-modified')! };
+  }
+
+  it('sends a strong ETag and the newest updatedAt as Last-Modified', async () => {
+    const { budget } = await seedRiver();
+    const { etag, lastModified } = await validators();
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+    // budget was updated at +5h, later than anything else was published or updated.
+    expect(lastModified).toBe(budget.updatedAt.toUTCString());
+  });
+
+  it.each([
+    { name: 'the same tag', inm: (e: string) => e, status: 304 },
+    { name: 'the weak form of the tag (weak comparison)', inm: (e: string) => `W/${e}`, status: 304 },
+    { name: 'a list containing the tag', inm: (e: string) => `"other", ${e}, W/"x,y"`, status: 304 },
+    { name: '*', inm: () => '*', status: 304 },
+    { name: 'another tag', inm: () => '"stale"', status: 200 },
+    { name: 'another tag, even with a fresh If-Modified-Since', inm: () => '"stale"', ims: true, status: 200 },
+  ])('If-None-Match: $name -> $status', async ({ inm, ims, status }) => {
+    await seedRiver();
+    const v = await validators();
+    const headers: Record<string, string> = { 'if-none-match': inm(v.etag) };
+    if (ims) headers['if-modified-since'] = v.lastModified;
+    const res = await get('/feed.xml', { ...headers, 'accept-encoding': 'gzip' });
+    expect(res.status).toBe(status);
+    expect(res.header('etag')).toBe(v.etag);
+    if (status === 304) {
+      expect(res.body.length).toBe(0);
+      expect(res.header('content-encoding')).toBeUndefined();
+      expect(res.header('cache-control')).toBe('public, max-age=60');
+      expect(res.header('last-modified')).toBe(v.lastModified);
+    }
+  });
+
+  it.each([
+    { name: 'equal to Last-Modified', ims: (lm: string) => lm, status: 304 },
+    { name: 'later than Last-Modified', ims: (lm: string) => new Date(Date.parse(lm) + 60_000).toUTCString(), status: 304 },
+    { name: 'a second earlier', ims: (lm: string) => new Date(Date.parse(lm) - 1000).toUTCString(), status: 200 },
+    { name: 'not a date (ignored)', ims: () => 'yesterday', status: 200 },
+  ])('If-Modified-Since: $name -> $status', async ({ ims, status }) => {
+    await seedRiver();
+    const v = await validators('/feed.json');
+    const res = await get('/feed.json', { 'if-modified-since': ims(v.lastModified) });
+    expect(res.status).toBe(status);
+    if (status === 304) expect(res.text).toBe('');
+  });
+
+  it('the ETag changes when a story changes, a story arrives, the title or the query changes', async () => {
+    await seedRiver();
+    const first = (await validators()).etag;
+    expect((await validators()).etag).toBe(first);
+    expect((await validators('/feed.atom')).etag).not.toBe(first);
+    expect((await validators('/feed.xml?limit=3')).etag).not.toBe(first);
+    // Same meaning, same tag: the query is normalised before hashing.
+    expect((await validators('/feed.xml?tag=tech,local')).etag).toBe((await validators('/feed.xml?tag=local&tag=tech')).etag);
+
+    await db.updateTable('items').set({ updated_at: at(6) }).where('id', '=', 'council').execute();
+    const afterEdit = await validators();
+    expect(afterEdit.etag).not.toBe(first);
+    expect(afterEdit.lastModified).toBe(at(6).toUTCString());
+    expect((await get('/feed.xml', { 'if-none-match': first })).status).toBe(200);
+
+    // A story the aggregator picks up later: updatedAt unchanged, but `via` (and the body) changed.
+    await db.insertInto('item_sources').values({ item_id: 'marathon', source_id: 'agg', first_seen_at: at(7) }).execute();
+    const afterVia = await validators();
+    expect(afterVia.etag).not.toBe(afterEdit.etag);
+
+    riverTitle = 'Renamed River';
+    expect((await validators()).etag).not.toBe(afterVia.etag);
+  });
+});
+
+describe('/api/items', () => {
+  it('lists stories newest first with the full JSON shape', async () => {
+    const { budget } = await seedRiver();
+    const res = await getJson('/api/items');
+    expect(res.status).toBe(200);
+    expect(res.header('content-type')).toMatch(/^application\/json/);
+    expect(ids(res.json.items)).toEqual(['roundup', 'marathon', 'budget', 'council']);
+    expect(res.json.next_cursor).toBeNull();
+    expect(res.json.items[2]).toEqual({
+      id: 'budget',
+      title: 'Council approves the budget',
+      url: 'http://city.test/budget',
+      publisher: { name: 'City Paper', url: 'http://city.test/', source_id: 'city', feed_url: 'http://city.test/feed.xml' },
+      via: ['city', 'agg'],
+      author: 'Jane Reporter',
+      published_at: budget.publishedAt.toISOString(),
+      updated_at: '2024-05-01T13:00:00.000Z',
+      summary: '<p>The city budget passed after a long debate.</p>',
+      content: null,
+      tags: ['aggregated', 'local', 'news'],
+      categories: ['Politics'],
+      guid: 'guid-budget',
+    });
+  });
+
+  it('pages through with the cursor: no duplicates, no gaps, even when newer stories arrive meanwhile', async () => {
+    await seedSource(db, { id: 'wire' });
+    const expected: string[] = [];
+    // Eight stories; two pairs share a published_at, so the id breaks ties, across a page boundary too.
+    const times = [10, 9, 8, 8, 7, 6, 6, 5];
+    for (const [i, h] of times.entries()) {
+      const id = `p${i}`;
+      await seedStory(db, { id, via: ['wire'], publishedAt: at(h) });
+      expected.push(id);
+    }
+    // Within equal published_at, higher id first.
+    expected.sort((a, b) => times[Number(b.slice(1))]! - times[Number(a.slice(1))]! || (a < b ? 1 : -1));
+
+    const seen: string[] = [];
+    let next: string | null = null;
+    let pages = 0;
+    do {
+      const res: { status: number; json: ItemsPage } = await getJson<ItemsPage>(`/api/items?limit=3${next ? `&cursor=${encodeURIComponent(next)}` : ''}`);
+      expect(res.status).toBe(200);
+      seen.push(...ids(res.json.items));
+      next = res.json.next_cursor;
+      pages += 1;
+      if (pages === 1) {
+        // A newer story arrives after the first page was served; OFFSET paging would shift by one.
+        await seedStory(db, { id: 'late', via: ['wire'], publishedAt: at(11) });
+      }
+    } while (next !== null && pages < 10);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(expected);
+    expect(new Set(seen).size).toBe(seen.length);
+    // The newcomer is there for the next reader starting from the top.
+    expect(ids((await getJson('/api/items?limit=1')).json.items)).toEqual(['late']);
+  });
+
+  it('the last full page has no next cursor when nothing follows', async () => {
+    await seedRiver();
+    const res = await getJson('/api/items?limit=4');
+    expect(res.json.items).toHaveLength(4);
+    expect(res.json.next_cursor).toBeNull();
+  });
+
+  it.each([
+    { name: 'stemming: "running" finds "Running"', q: 'running', expected: ['marathon'] },
+    { name: 'stemming: "run" finds "Running"', q: 'run', expected: ['marathon'] },
+    { name: 'the summary is searched too', q: 'debate', expected: ['budget'] },
+    { name: 'several words are ANDed', q: 'council budget', expected: ['budget'] },
+    { name: 'websearch OR', q: 'roundup or marathon', expected: ['roundup', 'marathon'] },
+    { name: 'websearch negation', q: 'council -budget', expected: ['council'] },
+    { name: 'a quoted phrase', q: '"approves the budget"', expected: ['budget'] },
+    { name: 'stop words only match nothing, without an error', q: 'the', expected: [] },
+    { name: 'punctuation does not break the query', q: "it's (a) & b | !", expected: [] },
+  ])('q: $name', async ({ q, expected }) => {
+    await seedRiver();
+    const res = await getJson(`/api/items?q=${encodeURIComponent(q)}`);
+    expect(res.status).toBe(200);
+    expect(ids(res.json.items)).toEqual(expected);
+  });
+
+  it.each([
+    { name: 'since is inclusive', query: `since=${at(1).toISOString()}`, expected: ['roundup', 'marathon', 'budget'] },
+    { name: 'until is exclusive', query: `until=${at(1).toISOString()}`, expected: ['council'] },
+    { name: 'a window', query: `since=${at(1).toISOString()}&until=${at(3).toISOString()}`, expected: ['marathon', 'budget'] },
+    { name: 'a date and an offset', query: `since=2024-05-01T10:00:00%2B01:00`, expected: ['roundup', 'marathon', 'budget'] },
+    // A '+' left unencoded arrives as a space (form encoding); the parser reads it back as '+'.
+    { name: "an unencoded '+' in the offset", query: `since=2024-05-01T10:00:00+01:00`, expected: ['roundup', 'marathon', 'budget'] },
+    { name: 'dates only', query: 'since=2024-05-01&until=2024-05-02', expected: ['roundup', 'marathon', 'budget', 'council'] },
+  ])('$name', async ({ query, expected }) => {
+    await seedRiver();
+    const res = await getJson(`/api/items?${query}`);
+    expect(res.status).toBe(200);
+    expect(ids(res.json.items)).toEqual(expected);
+  });
+
+  it('combines filters with paging', async () => {
+    await seedRiver();
+    const first = await getJson('/api/items?source=city,agg&limit=2');
+    expect(ids(first.json.items)).toEqual(['roundup', 'budget']);
+    const second = await getJson(`/api/items?source=city,agg&limit=2&cursor=${first.json.next_cursor}`);
+    expect(ids(second.json.items)).toEqual(['council']);
+    expect(second.json.next_cursor).toBeNull();
+  });
+
+  it.each([
+    { name: 'limit=0', query: 'limit=0', parameter: 'limit' },
+    { name: 'limit=abc', query: 'limit=abc', parameter: 'limit' },
+    { name: 'limit=501', query: 'limit=501', parameter: 'limit' },
+    { name: 'since=garbage', query: 'since=garbage', parameter: 'since' },
+    { name: 'until=garbage', query: 'until=2024-02-30', parameter: 'until' },
+    { name: 'cursor=garbage', query: 'cursor=garbage', parameter: 'cursor' },
+    { name: 'empty q', query: 'q=', parameter: 'q' },
+    { name: 'unknown parameter', query: 'limt=5', parameter: 'limt' },
+  ])('400 for $name, naming the parameter', async ({ query, parameter }) => {
+    const res = await getJson(`/api/items?${query}`);
+    expect(res.status).toBe(400);
+    expect(res.header('content-type')).toMatch(/^application\/json/);
+    expect(res.json).toEqual({ error: { code: 'bad_request', parameter, message: expect.stringContaining(parameter) } });
+  });
+
+  it('/api/items/:id returns the story, or 404', async () => {
+    const { budget } = await seedRiver();
+    const found = await getJson(`/api/items/${budget.id}`);
+    expect(found.status).toBe(200);
+    expect(found.json).toMatchObject({ id: 'budget', via: ['city', 'agg'], publisher: { source_id: 'city' } });
+    const missing = await getJson('/api/items/nope');
+    expect(missing.status).toBe(404);
+    expect(missing.json).toEqual({ error: { code: 'not_found', message: 'no story with id "nope"' } });
+    expect((await getJson('/api/items/budget?x=1')).status).toBe(400);
+  });
+});
+
+describe('/api/sources', () => {
+  it('lists active sources by id with their state and item counts', async () => {
+    await seedRiver();
+    await seedSource(db, {
+      id: 'broken',
+      name: null,
+      lastFetchedAt: at(4),
+      lastStatus: 503,
+      lastError: 'HTTP 503 from http://broken.test/feed.xml',
+      errorCount: 3,
+      nextFetchAt: at(5),
+      feedTitle: 'Broken Feed',
+    });
+    await seedSource(db, { id: 'removed', active: false });
+    const res = await getJson('/api/sources');
+    expect(res.status).toBe(200);
+    expect(res.json.sources.map((s: { id: string }) => s.id)).toEqual(['agg', 'broken', 'city', 'tech']);
+    const counts = Object.fromEntries(res.json.sources.map((s: { id: string; item_count: number }) => [s.id, s.item_count]));
+    // agg carried two stories (its own roundup and the city's budget); counts are numbers on both drivers.
+    expect(counts).toEqual({ agg: 2, broken: 0, city: 2, tech: 1 });
+    expect(res.json.sources[1]).toEqual({
+      id: 'broken',
+      url: 'http://broken.test/feed.xml',
+      name: null,
+      homepage: 'http://broken.test/',
+      tags: [],
+      enabled: true,
+      active: true,
+      feed_title: 'Broken Feed',
+      last_fetched_at: at(4).toISOString(),
+      last_status: 503,
+      last_error: 'HTTP 503 from http://broken.test/feed.xml',
+      error_count: 3,
+      item_count: 0,
+      next_fetch_at: at(5).toISOString(),
+    });
+
+    const all = await getJson('/api/sources?include_inactive=true');
+    expect(all.json.sources.map((s: { id: string }) => s.id)).toContain('removed');
+    expect((await getJson('/api/sources?inactive=1')).json.error.parameter).toBe('inactive');
+  });
+
+  it('/api/sources/:id returns one source, inactive ones too, or 404', async () => {
+    await seedRiver();
+    await seedSource(db, { id: 'removed', active: false });
+    const one = await getJson('/api/sources/agg');
+    expect(one.status).toBe(200);
+    expect(one.json).toMatchObject({ id: 'agg', name: 'Aggregator', tags: ['aggregated'], item_count: 2 });
+    expect((await getJson('/api/sources/removed')).json).toMatchObject({ id: 'removed', active: false });
+    const missing = await getJson('/api/sources/nope');
+    expect(missing.status).toBe(404);
+    expect(missing.json.error.code).toBe('not_found');
+  });
+});
+
+describe('health and errors', () => {
+  it('/healthz reports the database', async () => {
+    const res = await getJson('/healthz');
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ status: 'ok', database: 'ok' });
+    expect(res.header('cache-control')).toBe('no-store');
+  });
+
+  it('unknown routes are 404 JSON', async () => {
+    const res = await getJson('/nope');
+    expect(res.status).toBe(404);
+    expect(res.json).toEqual({ error: { code: 'not_found', message: 'no such endpoint: GET /nope' } });
+  });
+
+  describe('with a database that cannot be reached', () => {
+    let broken: FastifyInstance;
+    let brokenDb: Kysely<Database>;
+    let brokenBase: string;
+
+    beforeAll(async () => {
+      // A real connection attempt to a closed port: refused at once, no mock involved.
+      const pool = new pg.Pool({ connectionString: 'postgres://nobody@127.0.0.1:1/none', connectionTimeoutMillis: 2000 });
+      pool.on('error', () => {});
+      brokenDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+      broken = buildServer({
+        db: brokenDb,
+        river: () => ({ title: 'Broken', baseUrl: null }),
+        publicBaseUrl: () => 'http://127.0.0.1',
+        logger: silentLogger(),
+      });
+      brokenBase = await broken.listen({ host: '127.0.0.1', port: 0 });
+    });
+
+    afterAll(async () => {
+      await broken?.close();
+      await brokenDb?.destroy();
+    });
+
+    it('/healthz answers 503', async () => {
+      const res = await fetch(`${brokenBase}/healthz`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ status: 'error', database: 'error' });
+    });
+
+    it('other routes answer a generic 500 without internals', async () => {
+      for (const path of ['/api/items', '/feed.xml']) {
+        const res = await fetch(`${brokenBase}${path}`);
+        expect(res.status).toBe(500);
+        const text = await res.text();
+        expect(JSON.parse(text)).toEqual({ error: { code: 'internal', message: 'internal server error' } });
+        expect(text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
+      }
+    });
+  });
+});
