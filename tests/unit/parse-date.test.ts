@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { parseDate } from '../../src/ingest/parse-date.js';
+
+describe('parseDate', () => {
+  it.each([
+    // RFC 822 / 1123 / 2822
+    { name: 'RFC 1123 with GMT', input: 'Tue, 07 May 2024 09:30:00 GMT', expected: '2024-05-07T09:30:00.000Z' },
+    { name: 'RFC 1123 with numeric offset', input: 'Wed, 08 May 2024 10:00:00 +0200', expected: '2024-05-08T08:00:00.000Z' },
+    { name: 'negative offset with minutes', input: 'Wed, 08 May 2024 10:00:00 -0930', expected: '2024-05-08T19:30:00.000Z' },
+    { name: 'offset with a colon', input: 'Wed, 08 May 2024 10:00:00 +05:30', expected: '2024-05-08T04:30:00.000Z' },
+    { name: 'no day name', input: '07 May 2024 09:30:00 GMT', expected: '2024-05-07T09:30:00.000Z' },
+    { name: 'day name without comma', input: 'Tue 07 May 2024 09:30:00 GMT', expected: '2024-05-07T09:30:00.000Z' },
+    { name: 'full day and month names', input: 'Tuesday, 7 January 2025 09:30:00 GMT', expected: '2025-01-07T09:30:00.000Z' },
+    { name: '"Sept" abbreviation', input: 'Mon, 02 Sept 2024 00:00:00 GMT', expected: '2024-09-02T00:00:00.000Z' },
+    { name: 'lower-case month', input: '02 sep 2024 00:00:00 GMT', expected: '2024-09-02T00:00:00.000Z' },
+    { name: 'single-digit day and hour', input: 'Sun, 5 May 2024 7:05:09 GMT', expected: '2024-05-05T07:05:09.000Z' },
+    { name: 'no seconds', input: 'Thu, 09 May 2024 11:00 GMT', expected: '2024-05-09T11:00:00.000Z' },
+    { name: 'no zone is UTC', input: 'Thu, 09 May 2024 11:00:00', expected: '2024-05-09T11:00:00.000Z' },
+    { name: 'no time is midnight UTC', input: '09 May 2024', expected: '2024-05-09T00:00:00.000Z' },
+    { name: 'two-digit year below 50 is 20xx', input: 'Thu, 09 May 24 11:00:00 GMT', expected: '2024-05-09T11:00:00.000Z' },
+    { name: 'two-digit year 50 and up is 19xx', input: 'Sun, 09 May 99 11:00:00 GMT', expected: '1999-05-09T11:00:00.000Z' },
+    { name: 'three-digit year is 1900+', input: 'Sun, 09 May 104 11:00:00 GMT', expected: '2004-05-09T11:00:00.000Z' },
+    { name: 'UT', input: 'Tue, 07 May 2024 09:30:00 UT', expected: '2024-05-07T09:30:00.000Z' },
+    { name: 'UTC', input: 'Tue, 07 May 2024 09:30:00 UTC', expected: '2024-05-07T09:30:00.000Z' },
+    { name: 'Z', input: 'Tue, 07 May 2024 09:30:00 Z', expected: '2024-05-07T09:30:00.000Z' },
+    { name: 'EST', input: 'Tue, 07 May 2024 09:30:00 EST', expected: '2024-05-07T14:30:00.000Z' },
+    { name: 'EDT', input: 'Tue, 07 May 2024 09:30:00 EDT', expected: '2024-05-07T13:30:00.000Z' },
+    { name: 'CST', input: 'Tue, 07 May 2024 09:30:00 CST', expected: '2024-05-07T15:30:00.000Z' },
+    { name: 'CDT', input: 'Tue, 07 May 2024 09:30:00 CDT', expected: '2024-05-07T14:30:00.000Z' },
+    { name: 'MST', input: 'Tue, 07 May 2024 09:30:00 MST', expected: '2024-05-07T16:30:00.000Z' },
+    { name: 'MDT', input: 'Tue, 07 May 2024 09:30:00 MDT', expected: '2024-05-07T15:30:00.000Z' },
+    { name: 'PST', input: 'Tue, 07 May 2024 09:30:00 PST', expected: '2024-05-07T17:30:00.000Z' },
+    { name: 'PDT', input: 'Tue, 07 May 2024 09:30:00 PDT', expected: '2024-05-07T16:30:00.000Z' },
+    { name: 'lower-case zone', input: 'Tue, 07 May 2024 09:30:00 pdt', expected: '2024-05-07T16:30:00.000Z' },
+    { name: 'CEST (common non-RFC zone)', input: 'Tue, 07 May 2024 09:30:00 CEST', expected: '2024-05-07T07:30:00.000Z' },
+    { name: 'military zone A is read as UTC (RFC 2822 §4.3)', input: 'Tue, 07 May 2024 09:30:00 A', expected: '2024-05-07T09:30:00.000Z' },
+    { name: 'military zone Y is read as UTC', input: 'Tue, 07 May 2024 09:30:00 Y', expected: '2024-05-07T09:30:00.000Z' },
+    { name: 'GMT+offset', input: 'Tue, 07 May 2024 09:30:00 GMT+0100', expected: '2024-05-07T08:30:00.000Z' },
+    { name: 'trailing comment', input: 'Tue, 07 May 2024 09:30:00 -0700 (PDT)', expected: '2024-05-07T16:30:00.000Z' },
+    { name: 'surrounding whitespace', input: '\n   Tue, 07 May 2024 09:30:00 GMT  \n', expected: '2024-05-07T09:30:00.000Z' },
+    { name: 'hyphenated date', input: '07-May-2024 09:30:00 GMT', expected: '2024-05-07T09:30:00.000Z' },
+    { name: 'unknown alphabetic zone is read as UTC', input: 'Tue, 07 May 2024 09:30:00 XYZ', expected: '2024-05-07T09:30:00.000Z' },
+    // ISO 8601 / RFC 3339 / W3C-DTF
+    { name: 'RFC 3339 with Z', input: '2024-03-01T09:15:30Z', expected: '2024-03-01T09:15:30.000Z' },
+    { name: 'RFC 3339 lower-case t and z', input: '2024-03-01t09:15:30z', expected: '2024-03-01T09:15:30.000Z' },
+    { name: 'RFC 3339 with offset', input: '2024-03-01T08:00:00+01:00', expected: '2024-03-01T07:00:00.000Z' },
+    { name: 'fractional seconds', input: '2024-03-01T09:15:30.250Z', expected: '2024-03-01T09:15:30.250Z' },
+    { name: 'long fraction is truncated to ms', input: '2024-03-01T09:15:30.123456789Z', expected: '2024-03-01T09:15:30.123Z' },
+    { name: 'no seconds', input: '2024-03-01T09:15Z', expected: '2024-03-01T09:15:00.000Z' },
+    { name: 'offset without colon', input: '2024-03-01T09:15:00-0500', expected: '2024-03-01T14:15:00.000Z' },
+    { name: 'hour-only offset', input: '2024-03-01T09:15:00+02', expected: '2024-03-01T07:15:00.000Z' },
+    { name: 'space instead of T', input: '2024-03-01 09:15:00', expected: '2024-03-01T09:15:00.000Z' },
+    { name: 'space before offset', input: '2024-03-01 09:15:00 +0000', expected: '2024-03-01T09:15:00.000Z' },
+    { name: 'no zone is UTC', input: '2024-03-01T09:15:00', expected: '2024-03-01T09:15:00.000Z' },
+    { name: 'date only (dc:date)', input: '2023-11-06', expected: '2023-11-06T00:00:00.000Z' },
+    { name: 'year and month (W3C-DTF)', input: '2023-11', expected: '2023-11-01T00:00:00.000Z' },
+    { name: 'year only (W3C-DTF)', input: '2003', expected: '2003-01-01T00:00:00.000Z' },
+    { name: 'leap day', input: '2024-02-29T00:00:00Z', expected: '2024-02-29T00:00:00.000Z' },
+    { name: 'leap second is read as :59', input: '2016-12-31T23:59:60Z', expected: '2016-12-31T23:59:59.000Z' },
+    { name: '24:00 is the next midnight', input: '2024-03-01T24:00:00Z', expected: '2024-03-02T00:00:00.000Z' },
+    { name: 'year below 100 is not mapped to 19xx', input: '0099-01-01T00:00:00Z', expected: '0099-01-01T00:00:00.000Z' },
+  ])('reads $name', ({ input, expected }) => {
+    expect(parseDate(input)?.toISOString()).toBe(expected);
+  });
+
+  it.each([
+    { name: 'null', input: null },
+    { name: 'undefined', input: undefined },
+    { name: 'empty', input: '' },
+    { name: 'whitespace', input: '   ' },
+    { name: 'words', input: 'yesterday' },
+    { name: 'a unix timestamp', input: '1714000000' },
+    { name: 'February 30th', input: '2024-02-30T00:00:00Z' },
+    { name: 'not a leap year', input: '2023-02-29' },
+    { name: 'month 13', input: '2024-13-01' },
+    { name: 'hour 25', input: '2024-03-01T25:00:00Z' },
+    { name: 'minute 60', input: '2024-03-01T10:60:00Z' },
+    { name: 'offset hour 24', input: '2024-03-01T10:00:00+24:00' },
+    { name: 'unknown month', input: 'Tue, 07 Foo 2024 09:30:00 GMT' },
+    { name: 'word that only starts like a month', input: 'Tue, 07 Marsh 2024 09:30:00 GMT' },
+    { name: 'day 32', input: 'Tue, 32 May 2024 09:30:00 GMT' },
+    { name: 'garbage after the date', input: '2024-03-01T10:00:00Z and more' },
+    { name: 'US-style month first', input: 'May 7, 2024' },
+  ])('returns null for $name', ({ input }) => {
+    expect(parseDate(input)).toBeNull();
+  });
+});
