@@ -16,8 +16,16 @@ export interface Source {
 }
 
 export interface RiverSettings {
+  /** Default poll interval (settings.every, default 15m). */
   readonly everyMs: number;
+  /** Allow fetching from loopback/private/link-local addresses (default false; tests set true). */
   readonly allowPrivateNetworks: boolean;
+  /** Total time one fetch may take, headers and body (settings.timeout, default 30s). */
+  readonly fetchTimeoutMs: number;
+  /** Largest body accepted, counted while streaming, after decompression (settings.max_body, default 10 MiB). */
+  readonly maxBodyBytes: number;
+  /** How many sources are fetched at once (settings.concurrency, default 8). */
+  readonly concurrency: number;
 }
 
 /** The whole validated feeds.yaml. */

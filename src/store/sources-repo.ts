@@ -98,6 +98,8 @@ export interface ClaimOptions {
   readonly ignoreSchedule?: boolean;
   /** Only these sources. */
   readonly ids?: readonly string[];
+  /** Never these (already polled in this pass). */
+  readonly exclude?: readonly string[];
 }
 
 /**
@@ -116,6 +118,7 @@ export async function claimDueSources(db: Db, opts: ClaimOptions): Promise<Claim
     .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', sql<Date>`now()`)]))
     .$if(!opts.ignoreSchedule, (qb) => qb.where('next_fetch_at', '<=', sql<Date>`now()`))
     .$if(opts.ids !== undefined, (qb) => qb.where('id', 'in', opts.ids!.length ? [...opts.ids!] : ['\u0000']))
+    .$if(Boolean(opts.exclude?.length), (qb) => qb.where('id', 'not in', [...opts.exclude!]))
     .orderBy('next_fetch_at')
     .orderBy('id')
     .limit(opts.limit)

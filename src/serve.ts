@@ -1,0 +1,96 @@
+import type { AppConfig } from './config.js';
+import type { RiverConfig } from './domain.js';
+import type { Logger } from './log.js';
+import { loadRiver, openStore, publicBaseUrl } from './app.js';
+import { buildServer } from './http/server.js';
+import { closeFetchAgents } from './ingest/fetch-feed.js';
+import { startScheduler, type Scheduler } from './scheduler/poller.js';
+import { formatProblem } from './sources.js';
+import { watchFeedsFile } from './sources-watch.js';
+import { syncSources } from './store/sources-repo.js';
+
+// `tributary serve`: the composition root of the long-running process. Config, database,
+// migrations, sources synced from feeds.yaml, the scheduler, HTTP, a feeds.yaml watcher, and an
+// orderly shutdown on SIGINT/SIGTERM.
+
+export interface RunningRiver {
+  readonly url: string;
+  /** Resolves when the process has shut down. */
+  close(): Promise<void>;
+}
+
+export async function serve(config: AppConfig, logger: Logger, opts: { readonly worker?: boolean } = {}): Promise<RunningRiver> {
+  let river: RiverConfig = await loadRiver(config);
+  const store = await openStore(config, logger);
+  const { db } = store;
+  try {
+    const synced = await syncSources(db, river.feeds);
+    logger.info({ feeds_file: config.feedsFile, sources: river.feeds.length, ...synced }, 'sources loaded');
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+
+  const scheduler: Scheduler | null =
+    opts.worker === false ? null : startScheduler({ db, logger, settings: () => river.settings });
+
+  // An edit to feeds.yaml applies without a restart; an invalid edit is reported and the last
+  // good configuration keeps running.
+  let applying = Promise.resolve();
+  const watcher = watchFeedsFile(config.feedsFile, {
+    onChange(next) {
+      applying = applying.then(async () => {
+        try {
+          const synced = await syncSources(db, next.feeds);
+          river = next;
+          logger.info({ feeds_file: config.feedsFile, ...synced }, 'feeds.yaml reloaded');
+          scheduler?.poke();
+        } catch (err) {
+          logger.error({ err, feeds_file: config.feedsFile }, 'could not apply feeds.yaml change');
+        }
+      });
+    },
+    onInvalid(problems) {
+      logger.error(
+        { feeds_file: config.feedsFile, problems: problems.map(formatProblem) },
+        'feeds.yaml is invalid; keeping the last good configuration',
+      );
+    },
+    onError(err) {
+      logger.error({ err, feeds_file: config.feedsFile }, 'watching feeds.yaml failed');
+    },
+  }, { current: river });
+
+  const app = buildServer({
+    db,
+    logger,
+    river: () => ({ title: river.title, baseUrl: river.baseUrl }),
+    publicBaseUrl: () => publicBaseUrl(river, config),
+  });
+  let address: string;
+  try {
+    address = await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    watcher.close();
+    await scheduler?.stop();
+    await store.close();
+    throw err;
+  }
+  logger.info({ url: address, public_url: publicBaseUrl(river, config), database: store.description }, 'serving the river');
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: address,
+    close() {
+      closing ??= (async () => {
+        watcher.close();
+        await app.close();
+        await scheduler?.stop();
+        await applying;
+        await store.close();
+        await closeFetchAgents();
+      })();
+      return closing;
+    },
+  };
+}
