@@ -13,6 +13,8 @@ export interface Source {
   /** Poll interval in milliseconds (per-source `every`, else settings.every). */
   readonly everyMs: number;
   readonly enabled: boolean;
+  /** Adapt the interval to the observed posting rate (per-feed `adaptive`, else settings.adaptive). */
+  readonly adaptive: boolean;
 }
 
 export interface RiverSettings {
@@ -26,6 +28,16 @@ export interface RiverSettings {
   readonly maxBodyBytes: number;
   /** How many sources are fetched at once (settings.concurrency, default 8). */
   readonly concurrency: number;
+  /** Most requests in flight to one host (registrable domain) across all workers (settings.host_concurrency, default 2). */
+  readonly hostConcurrency: number;
+  /** Least time between two requests to one host, across all workers (settings.host_gap, default 1s). */
+  readonly hostGapMs: number;
+  /** Floor of the time between two polls of a source, whatever the interval or hints (settings.min_interval, default 1m). */
+  readonly minIntervalMs: number;
+  /** Ceiling of the time between two polls, including backoff and publisher hints (settings.max_interval, default 24h). */
+  readonly maxIntervalMs: number;
+  /** Default for adapting intervals to posting rates (settings.adaptive, default false). */
+  readonly adaptive: boolean;
 }
 
 /** The whole validated feeds.yaml. */
@@ -34,6 +46,16 @@ export interface RiverConfig {
   readonly baseUrl: string | null;
   readonly settings: RiverSettings;
   readonly feeds: readonly Source[];
+}
+
+/** What a response says about when to ask again (RFC 9111 freshness, RFC 9110 Retry-After). */
+export interface ResponseHints {
+  /** Cache-Control max-age, in ms (s-maxage ignored: we are not a shared cache). */
+  readonly maxAgeMs: number | null;
+  /** Expires, when no max-age was given. */
+  readonly expiresAt: Date | null;
+  /** Retry-After (seconds or HTTP-date) resolved to a time. */
+  readonly retryAfter: Date | null;
 }
 
 /** What the fetch stage hands on: either a decoded body or "not modified". Failures are thrown as FetchError. */
@@ -49,6 +71,9 @@ export type FetchOutcome =
       readonly bytes: number;
       readonly etag: string | null;
       readonly lastModified: string | null;
+      /** Where the feed now lives when the chain began with permanent redirects (301/308); else null. */
+      readonly permanentUrl: string | null;
+      readonly hints: ResponseHints;
     }
   | {
       readonly kind: 'not-modified';
@@ -56,6 +81,8 @@ export type FetchOutcome =
       readonly finalUrl: string;
       readonly etag: string | null;
       readonly lastModified: string | null;
+      readonly permanentUrl: string | null;
+      readonly hints: ResponseHints;
     };
 
 /** Validators kept per source for conditional GET. */
@@ -91,12 +118,27 @@ export interface ParsedItem {
   readonly origin: OriginRef | null;
 }
 
+/** What the feed document says about how often to poll it (RSS 2.0 ttl/skipHours/skipDays, RSS 1.0 syndication module). */
+export interface FeedScheduleHints {
+  /** RSS <ttl>, minutes. */
+  readonly ttlMinutes: number | null;
+  /** sy:updatePeriod: hourly | daily | weekly | monthly | yearly. */
+  readonly updatePeriod: 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly' | null;
+  /** sy:updateFrequency: times per period (default 1 when a period is given). */
+  readonly updateFrequency: number | null;
+  /** RSS <skipHours>: hours 0-23 (GMT) in which not to poll. */
+  readonly skipHours: readonly number[];
+  /** RSS <skipDays>: day names (Monday..Sunday) on which not to poll. */
+  readonly skipDays: readonly string[];
+}
+
 export interface ParsedFeed {
   readonly format: 'rss' | 'atom' | 'json';
   readonly title: string | null;
   /** The feed's site (alternate) link, absolute. */
   readonly homeUrl: string | null;
   readonly items: readonly ParsedItem[];
+  readonly schedule: FeedScheduleHints;
 }
 
 /** An item ready for storage: canonical identity decided, HTML sanitised, dates settled. */
@@ -170,4 +212,27 @@ export interface SourceStatus {
   readonly errorCount: number;
   readonly itemCount: number;
   readonly nextFetchAt: Date | null;
+  /** Why nextFetchAt is what it is (interval, ttl, skipHours, backoff, Retry-After, ...). */
+  readonly nextFetchReason: string | null;
+  /** Where the feed is fetched from after a permanent redirect (edit feeds.yaml to match); null when it has not moved. */
+  readonly effectiveUrl: string | null;
+  /** Set when the publisher answered 410 Gone: the source is not polled until its url in feeds.yaml changes. */
+  readonly goneAt: Date | null;
+  /** When the source's host asked us to wait (429/503 Retry-After), until then. */
+  readonly hostPausedUntil: Date | null;
+}
+
+/** One poll of one source, as kept in the fetch history. */
+export interface FetchLogEntry {
+  readonly sourceId: string;
+  readonly startedAt: Date;
+  readonly url: string;
+  readonly outcome: 'updated' | 'not-modified' | 'failed' | 'rate-limited' | 'gone' | 'deferred';
+  readonly status: number | null;
+  readonly bytes: number | null;
+  readonly durationMs: number;
+  readonly itemsNew: number;
+  readonly itemsUpdated: number;
+  readonly itemsUnchanged: number;
+  readonly error: string | null;
 }

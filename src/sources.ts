@@ -33,8 +33,19 @@ export function formatProblem(p: ConfigProblem): string {
 // Durations and sizes
 
 const TOP_KEYS = ['title', 'base_url', 'settings', 'feeds'] as const;
-const SETTINGS_KEYS = ['every', 'allow_private_networks', 'timeout', 'max_body', 'concurrency'] as const;
-const FEED_KEYS = ['id', 'url', 'name', 'homepage', 'tags', 'every', 'enabled'] as const;
+const SETTINGS_KEYS = [
+  'every',
+  'allow_private_networks',
+  'timeout',
+  'max_body',
+  'concurrency',
+  'host_concurrency',
+  'host_gap',
+  'min_interval',
+  'max_interval',
+  'adaptive',
+] as const;
+const FEED_KEYS = ['id', 'url', 'name', 'homepage', 'tags', 'every', 'enabled', 'adaptive'] as const;
 
 const DEFAULT_TITLE = 'Tributary';
 const DEFAULT_SETTINGS: RiverSettings = {
@@ -43,6 +54,11 @@ const DEFAULT_SETTINGS: RiverSettings = {
   fetchTimeoutMs: 30 * SECOND,
   maxBodyBytes: 10 * 1024 ** 2,
   concurrency: 8,
+  hostConcurrency: 2,
+  hostGapMs: SECOND,
+  minIntervalMs: MINUTE,
+  maxIntervalMs: DAY,
+  adaptive: false,
 };
 
 // Polling faster than every 10s is rude to publishers and gains nothing for news; slower than a week
@@ -52,6 +68,12 @@ const TIMEOUT_LIMITS = { min: SECOND, max: 10 * MINUTE };
 // Bodies are held in memory as one string while parsed, so a gigabyte is already far beyond any real feed.
 const MAX_BODY_LIMITS = { min: 1024, max: 1024 ** 3 };
 const CONCURRENCY_LIMITS = { min: 1, max: 64 };
+// Politeness towards one publisher: a handful of parallel requests at most, and a gap that can be
+// zero (tests, one's own servers) up to a minute.
+const HOST_CONCURRENCY_LIMITS = { min: 1, max: 16 };
+const HOST_GAP_LIMITS = { min: 0, max: MINUTE };
+// Floor and ceiling of the time between two polls of one source.
+const INTERVAL_LIMITS = { min: 10 * SECOND, max: 30 * DAY };
 
 const ID_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
@@ -147,7 +169,7 @@ class Validator {
       this.report.at(start(root), 'missing required key "feeds" (a list of feeds; use "feeds: []" for none)');
       return null;
     }
-    const feeds = this.feeds(feedsEntry, settings.everyMs);
+    const feeds = this.feeds(feedsEntry, settings.everyMs, settings.adaptive);
     return { title, baseUrl, settings, feeds };
   }
 
@@ -158,6 +180,13 @@ class Validator {
       return DEFAULT_SETTINGS;
     }
     const e = this.entries(entry.value, 'in settings', SETTINGS_KEYS);
+    const minInterval = this.duration(e.get('min_interval'), 'settings.min_interval', INTERVAL_LIMITS) ?? DEFAULT_SETTINGS.minIntervalMs;
+    let maxInterval = this.duration(e.get('max_interval'), 'settings.max_interval', INTERVAL_LIMITS) ?? DEFAULT_SETTINGS.maxIntervalMs;
+    if (maxInterval < minInterval) {
+      const at = e.get('max_interval') ?? e.get('min_interval')!;
+      this.report.at(at.offset, 'settings.max_interval must not be shorter than settings.min_interval');
+      maxInterval = minInterval;
+    }
     return {
       everyMs: this.duration(e.get('every'), 'settings.every', EVERY_LIMITS) ?? DEFAULT_SETTINGS.everyMs,
       allowPrivateNetworks:
@@ -166,10 +195,17 @@ class Validator {
       fetchTimeoutMs: this.duration(e.get('timeout'), 'settings.timeout', TIMEOUT_LIMITS) ?? DEFAULT_SETTINGS.fetchTimeoutMs,
       maxBodyBytes: this.byteSize(e.get('max_body'), 'settings.max_body') ?? DEFAULT_SETTINGS.maxBodyBytes,
       concurrency: this.integer(e.get('concurrency'), 'settings.concurrency', CONCURRENCY_LIMITS) ?? DEFAULT_SETTINGS.concurrency,
+      hostConcurrency:
+        this.integer(e.get('host_concurrency'), 'settings.host_concurrency', HOST_CONCURRENCY_LIMITS) ??
+        DEFAULT_SETTINGS.hostConcurrency,
+      hostGapMs: this.duration(e.get('host_gap'), 'settings.host_gap', HOST_GAP_LIMITS) ?? DEFAULT_SETTINGS.hostGapMs,
+      minIntervalMs: minInterval,
+      maxIntervalMs: maxInterval,
+      adaptive: this.boolean(e.get('adaptive'), 'settings.adaptive') ?? DEFAULT_SETTINGS.adaptive,
     };
   }
 
-  private feeds(entry: Entry, defaultEveryMs: number): Source[] {
+  private feeds(entry: Entry, defaultEveryMs: number, defaultAdaptive: boolean): Source[] {
     if (!isSeq(entry.value)) {
       const hint = isNull(entry.value) ? '; use "feeds: []" for an empty river' : '';
       this.report.at(entry.offset, `feeds must be a list, got ${describe(entry.value)}${hint}`);
@@ -219,6 +255,7 @@ class Validator {
       const tags = this.tags(e.get('tags'), `${where}.tags`);
       const everyMs = this.duration(e.get('every'), `${where}.every`, EVERY_LIMITS);
       const enabled = this.boolean(e.get('enabled'), `${where}.enabled`);
+      const adaptive = this.boolean(e.get('adaptive'), `${where}.adaptive`);
       if (typeof id !== 'string' || typeof url !== 'string') return;
       sources.push({
         id,
@@ -228,6 +265,7 @@ class Validator {
         tags: tags ?? [],
         everyMs: everyMs ?? defaultEveryMs,
         enabled: enabled ?? true,
+        adaptive: adaptive ?? defaultAdaptive,
       });
     });
     return sources;

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
+import type { FeedScheduleHints } from '../domain.js';
 
 // Row types of the tables created by migrations/. Only store/ uses them.
 
@@ -27,6 +28,42 @@ export interface SourcesTable {
   lease_until: Timestamp | null;
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
+  effective_url: string | null;
+  gone_at: Timestamp | null;
+  next_fetch_reason: string | null;
+  host_key: string | null;
+  feed_schedule: ColumnType<FeedScheduleHints | null, string | null, string | null>;
+  adaptive: Generated<boolean>;
+}
+
+export interface HostsTable {
+  host_key: string;
+  paused_until: Timestamp | null;
+  pause_reason: string | null;
+  last_request_at: Timestamp | null;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface HostSlotsTable {
+  host_key: string;
+  source_id: string;
+  owner: string;
+  lease_until: Timestamp;
+}
+
+export interface FetchLogTable {
+  id: Generated<string>;
+  source_id: string;
+  started_at: Timestamp;
+  url: string;
+  outcome: string;
+  status: number | null;
+  bytes: number | null;
+  duration_ms: number;
+  items_new: Generated<number>;
+  items_updated: Generated<number>;
+  items_unchanged: Generated<number>;
+  error: string | null;
 }
 
 export interface ItemsTable {
@@ -72,6 +109,9 @@ export interface Database {
   sources: SourcesTable;
   items: ItemsTable;
   item_sources: ItemSourcesTable;
+  hosts: HostsTable;
+  host_slots: HostSlotsTable;
+  fetch_log: FetchLogTable;
   schema_migrations: SchemaMigrationsTable;
 }
 

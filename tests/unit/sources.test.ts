@@ -138,7 +138,7 @@ describe('parseFeedsYaml: each rule reports its message at the right line:col', 
     {
       name: 'unknown feed key without a close match lists the known keys',
       yaml: lines('feeds:', '  - id: a', '    url: https://a.example/feed', '    colour: blue'),
-      problems: ['4:5: unknown key "colour" in feeds[0]; known keys are id, url, name, homepage, tags, every, enabled'],
+      problems: ['4:5: unknown key "colour" in feeds[0]; known keys are id, url, name, homepage, tags, every, enabled, adaptive'],
     },
     // --- required keys and ids ---
     {
@@ -404,6 +404,11 @@ describe('parseFeedsYaml: valid files and defaults', () => {
         fetchTimeoutMs: 30_000,
         maxBodyBytes: 10 * 1024 * 1024,
         concurrency: 8,
+        hostConcurrency: 2,
+        hostGapMs: 1000,
+        minIntervalMs: 60_000,
+        maxIntervalMs: 24 * 3_600_000,
+        adaptive: false,
       },
       feeds: [],
     });
@@ -420,6 +425,7 @@ describe('parseFeedsYaml: valid files and defaults', () => {
         tags: [],
         everyMs: 20 * 60_000,
         enabled: true,
+        adaptive: false,
       },
     ]);
   });
@@ -435,6 +441,11 @@ describe('parseFeedsYaml: valid files and defaults', () => {
         '  timeout: 45',
         '  max_body: 2MiB',
         '  concurrency: 3',
+        '  host_concurrency: 1',
+        '  host_gap: 0',
+        '  min_interval: 30s',
+        '  max_interval: 12h',
+        '  adaptive: true',
         'feeds:',
         '  - id: fox-politics',
         '    url: https://moxie.foxnews.com/google-publisher/politics.xml',
@@ -443,6 +454,7 @@ describe('parseFeedsYaml: valid files and defaults', () => {
         '    tags: [" Politics ", US, us]',
         '    every: 10m',
         '    enabled: false',
+        '    adaptive: false',
       ),
     );
     expect(config).toEqual({
@@ -454,6 +466,11 @@ describe('parseFeedsYaml: valid files and defaults', () => {
         fetchTimeoutMs: 45_000,
         maxBodyBytes: 2 * 1024 * 1024,
         concurrency: 3,
+        hostConcurrency: 1,
+        hostGapMs: 0,
+        minIntervalMs: 30_000,
+        maxIntervalMs: 12 * 3_600_000,
+        adaptive: true,
       },
       feeds: [
         {
@@ -464,6 +481,7 @@ describe('parseFeedsYaml: valid files and defaults', () => {
           tags: ['politics', 'us'],
           everyMs: 10 * 60_000,
           enabled: false,
+          adaptive: false,
         },
       ],
     });
