@@ -1,32 +1,31 @@
-// The fetch stage: one conditional GET of a publisher feed, with the network I/O done here and
-// every interpretation of the response (status classes, validators, charsets, content codings)
-// delegated to the pure read-response.ts.
+// The fetch stage: one conditional GET of a publisher feed, read top to bottom as
+// request -> redirects -> interpret the status -> read the body. The network I/O is done here;
+// what a response means (status classes, validators, redirects, freshness and Retry-After hints,
+// charsets) is the pure read-response.ts, and streaming the body under a limit is read-body.ts.
 //
 // Why undici's `request` rather than `fetch`: `request` hands us the raw status, headers and body
 // stream, so we (1) follow redirects ourselves and run the address guard on every hop, (2) count
 // body bytes after *our own* decompression and stop the moment the limit is passed (a gzip bomb
-// never gets inflated past it), and (3) get undici's own errors instead of fetch's generic
-// "fetch failed" TypeError. It also never follows redirects or decompresses behind our back.
-import { pipeline, Duplex, Readable } from 'node:stream';
-import * as zlib from 'node:zlib';
+// never gets inflated past it), (3) set the headers and body-idle timeouts per request, and
+// (4) get undici's own errors instead of fetch's generic "fetch failed" TypeError.
 import { Agent, request, type Dispatcher } from 'undici';
 import type { CacheValidators, FetchOutcome } from '../domain.js';
 import { TributaryError, describeError } from '../errors.js';
 import { USER_AGENT } from '../version.js';
 import { BlockedAddressError, assertPublicLiteral, guardLookup } from './address-guard.js';
+import { BodyError, discardBody, readBody } from './read-body.js';
 import {
   cacheValidators,
   classifyStatus,
   conditionalHeaders,
-  contentCodings,
-  contentLength,
   decodeBody,
   describeStatus,
   hasNoContent,
   headerValue,
-  isSupportedCoding,
-  isZlibHeader,
-  type ContentCoding,
+  parseRetryAfter,
+  permanentRedirectTarget,
+  responseHints,
+  type RedirectHop,
 } from './read-response.js';
 
 export type FetchFailureReason =
@@ -43,18 +42,31 @@ export type FetchFailureReason =
 export class FetchError extends TributaryError {
   readonly reason: FetchFailureReason;
   readonly status: number | null;
+  /** The URL that failed (after any redirects). */
   readonly url: string;
+  /** The error response's Retry-After as a time (meaningful on 429 and 503, recorded for any status). */
+  readonly retryAfter: Date | null;
+  /** Where the feed lives by the leading 301/308 redirects followed before the failure; else null. */
+  readonly permanentUrl: string | null;
 
   constructor(
     reason: FetchFailureReason,
     message: string,
-    options: { url: string; status?: number | null; cause?: unknown },
+    options: {
+      url: string;
+      status?: number | null;
+      retryAfter?: Date | null;
+      permanentUrl?: string | null;
+      cause?: unknown;
+    },
   ) {
     super('fetch', message, { subject: options.url, cause: options.cause });
     this.name = 'FetchError';
     this.reason = reason;
     this.status = options.status ?? null;
     this.url = options.url;
+    this.retryAfter = options.retryAfter ?? null;
+    this.permanentUrl = options.permanentUrl ?? null;
   }
 }
 
@@ -65,11 +77,20 @@ export interface FetchOptions {
   maxBodyBytes: number;
   /** Allow loopback/private/link-local addresses (settings.allow_private_networks). */
   allowPrivateNetworks: boolean;
+  /** TCP/TLS connect limit (default 10 s). Set on the shared agent: one agent per distinct value. */
+  connectTimeoutMs?: number;
+  /** Limit from sending a request to its last response header, per hop (default min(timeoutMs, 20 s)). */
+  headersTimeoutMs?: number;
+  /** Longest silence while the body streams (default min(timeoutMs, 20 s)). */
+  bodyTimeoutMs?: number;
   userAgent?: string;
   /** Cancels the fetch (shutdown); its reason is rethrown as-is, not wrapped in a FetchError. */
   signal?: AbortSignal;
-  /** Replaces our agents. It must do its own DNS guarding: only IP-literal hosts are still checked. */
+  /** Replaces our agents (connectTimeoutMs then does not apply). It must do its own DNS guarding:
+   * only IP-literal hosts are still checked. */
   dispatcher?: Dispatcher;
+  /** The clock Retry-After and Expires are resolved against (default: the system clock). */
+  now?: () => Date;
 }
 
 /** Redirects followed before giving up (the same limit as Miniflux and most browsers' feed readers). */
@@ -85,121 +106,264 @@ export const ACCEPT_ENCODING = 'gzip, deflate, br';
 /** A TCP/TLS connect may take at most this long; the total timeout still cuts it shorter. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
+/** Headers, and each silence in the body, may take at most this long (or the total timeout, if
+ * shorter): a publisher that accepts connections and then stalls is named for what it did. */
+const STAGE_TIMEOUT_MS = 20_000;
+
+/** Statuses that change what the scheduler does with the source (410 stops polling, 429 and 503
+ * pause it), so their messages use the standard reason phrase whatever the server sent. */
+const ACTED_ON_STATUSES: ReadonlySet<number> = new Set([410, 429, 503]);
+
 const ALLOW_HINT = 'set settings.allow_private_networks: true in feeds.yaml to allow private networks';
 
-// Two agents for the whole process, so connections to a publisher are kept alive across polls.
-// The guarded one resolves names through guardLookup: the check runs at connect time on the
-// address the socket will use. TLS verification is always on; nothing here can turn it off.
-let guardedAgent: Agent | null = null;
-let openAgent: Agent | null = null;
+// Agents are shared by the whole process, so connections to a publisher are kept alive across
+// polls: one per (guarded or not, connect timeout), which in practice is one or two. The guarded
+// ones resolve names through guardLookup: the check runs at connect time on the address the socket
+// will use. TLS verification is always on; nothing here can turn it off. The headers and body
+// timeouts are per-request options of undici's request(), so they need no agent of their own.
+const agents = new Map<string, Agent>();
 
-function sharedAgent(allowPrivateNetworks: boolean): Agent {
-  if (allowPrivateNetworks) {
-    openAgent ??= new Agent({ connect: { timeout: CONNECT_TIMEOUT_MS, rejectUnauthorized: true } });
-    return openAgent;
+function sharedAgent(allowPrivateNetworks: boolean, connectTimeoutMs: number): Agent {
+  const key = `${allowPrivateNetworks ? 'open' : 'guarded'}/${connectTimeoutMs}`;
+  let agent = agents.get(key);
+  if (agent === undefined) {
+    const connect = { timeout: connectTimeoutMs, rejectUnauthorized: true };
+    agent = new Agent({ connect: allowPrivateNetworks ? connect : { ...connect, lookup: guardLookup() } });
+    agents.set(key, agent);
   }
-  guardedAgent ??= new Agent({
-    connect: { timeout: CONNECT_TIMEOUT_MS, rejectUnauthorized: true, lookup: guardLookup() },
-  });
-  return guardedAgent;
+  return agent;
 }
 
 /** Closes the shared agents (and their kept-alive connections), for a clean shutdown. */
 export async function closeFetchAgents(): Promise<void> {
-  const agents = [guardedAgent, openAgent];
-  guardedAgent = null;
-  openAgent = null;
-  await Promise.all(agents.map((agent) => agent?.close()));
+  const all = [...agents.values()];
+  agents.clear();
+  await Promise.all(all.map((agent) => agent.close()));
+}
+
+interface StageTimeouts {
+  readonly connectMs: number;
+  readonly headersMs: number;
+  readonly bodyMs: number;
+}
+
+function stageTimeouts(opts: FetchOptions): StageTimeouts {
+  return {
+    connectMs: opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+    headersMs: opts.headersTimeoutMs ?? Math.min(opts.timeoutMs, STAGE_TIMEOUT_MS),
+    bodyMs: opts.bodyTimeoutMs ?? Math.min(opts.timeoutMs, STAGE_TIMEOUT_MS),
+  };
 }
 
 /**
  * Fetches a feed with a conditional GET. Resolves to the decoded body, or to "not modified" when
- * the validators still match; every failure is a FetchError naming the URL and what went wrong.
+ * the validators still match, with where the feed moved for good and the response's hints on when
+ * to ask again; every failure is a FetchError naming the URL and what went wrong.
  */
 export async function fetchFeed(url: string, validators: CacheValidators, opts: FetchOptions): Promise<FetchOutcome> {
   checkOptions(opts);
+  const clock = opts.now ?? (() => new Date());
+  const chain = new RedirectChain(parseHttpUrl(url, (message, cause) => new FetchError('bad-url', message, { url, cause })));
+  const limits = stageTimeouts(opts);
   const deadline = startDeadline(opts.timeoutMs, opts.signal);
-  const signal = deadline.signal;
-  const dispatcher = opts.dispatcher ?? sharedAgent(opts.allowPrivateNetworks);
-  // The validators belong to the feed as last fetched, i.e. to the end of the redirect chain, so
-  // they go on every hop, as HTTP clients that follow redirects do with request headers.
-  const headers: Record<string, string> = {
-    'user-agent': opts.userAgent ?? USER_AGENT,
-    accept: ACCEPT,
-    'accept-encoding': ACCEPT_ENCODING,
-    ...conditionalHeaders(validators),
-  };
+  const requestOptions = {
+    method: 'GET',
+    // The validators belong to the feed as last fetched, i.e. to the end of the redirect chain, so
+    // they go on every hop, as HTTP clients that follow redirects do with request headers.
+    headers: {
+      'user-agent': opts.userAgent ?? USER_AGENT,
+      accept: ACCEPT,
+      'accept-encoding': ACCEPT_ENCODING,
+      ...conditionalHeaders(validators),
+    },
+    signal: deadline.signal,
+    dispatcher: opts.dispatcher ?? sharedAgent(opts.allowPrivateNetworks, limits.connectMs),
+    headersTimeout: limits.headersMs,
+    bodyTimeout: limits.bodyMs,
+  } as const;
 
-  let current = parseHttpUrl(url, url, 'bad-url');
-  const visited = new Set([current.href]);
   try {
-    for (let redirects = 0; ; redirects++) {
-      if (!opts.allowPrivateNetworks) assertPublicLiteral(current.hostname);
-      const res = await request(current, { method: 'GET', headers, signal, dispatcher });
-      const href = current.href;
+    // Request, follow redirects (each hop guarded and timed), interpret the final status, read the body.
+    for (;;) {
+      if (!opts.allowPrivateNetworks) assertPublicLiteral(chain.current.hostname);
+      const res = await request(chain.current, requestOptions);
+      const now = clock();
       const status = res.statusCode;
 
       switch (classifyStatus(status)) {
-        case 'redirect': {
-          discard(res.body);
-          const next = redirectTarget(href, status, res.statusText, headerValue(res.headers, 'location'));
-          if (redirects + 1 > MAX_REDIRECTS) {
-            throw new FetchError('redirects', `Too many redirects (more than ${MAX_REDIRECTS}) fetching ${url}`, {
-              url: href,
-              status,
-            });
-          }
-          if (visited.has(next.href)) {
-            throw new FetchError('redirects', `Redirect loop: ${href} redirects back to ${next.href}`, {
-              url: href,
-              status,
-            });
-          }
-          visited.add(next.href);
-          current = next;
+        case 'redirect':
+          discardBody(res.body);
+          chain.follow(status, res.statusText, headerValue(res.headers, 'location'));
           continue;
-        }
         case 'not-modified': {
-          discard(res.body);
+          discardBody(res.body);
           // RFC 9110 §15.4.5: a 304 carries the validators the 200 would have; keep ours otherwise.
+          // Its Cache-Control/Expires freshen the stored copy (RFC 9111 §4.3.4), hence the hints.
           const fresh = cacheValidators(res.headers);
           return {
             kind: 'not-modified',
             status: 304,
-            finalUrl: href,
+            finalUrl: chain.current.href,
             etag: fresh.etag ?? validators.etag,
             lastModified: fresh.lastModified ?? validators.lastModified,
+            permanentUrl: chain.permanentUrl,
+            hints: responseHints(res.headers, now),
           };
         }
         case 'error':
-          discard(res.body);
-          throw new FetchError('http-status', `HTTP ${describeStatus(status, res.statusText)} from ${href}`, {
-            url: href,
-            status,
-          });
+          discardBody(res.body);
+          throw httpStatusError(chain, res, now);
         case 'ok': {
-          const bytes = hasNoContent(status) ? Buffer.alloc(0) : await readBody(res, href, opts.maxBodyBytes);
+          const bytes = await readOkBody(chain, res, opts.maxBodyBytes);
           const contentType = headerValue(res.headers, 'content-type');
           const fresh = cacheValidators(res.headers);
           return {
             kind: 'ok',
             status,
-            finalUrl: href,
+            finalUrl: chain.current.href,
             contentType,
-            body: decodeBody(bytes, contentType),
+            body: decodeText(chain, bytes, contentType, status),
             bytes: bytes.byteLength,
             etag: fresh.etag,
             lastModified: fresh.lastModified,
+            permanentUrl: chain.permanentUrl,
+            hints: responseHints(res.headers, now),
           };
         }
       }
     }
   } catch (err) {
-    throw toFetchError(err, current.href, opts, deadline.timedOut());
+    throw toFetchError(err, chain, opts, limits, deadline.timedOut());
   } finally {
     deadline.stop();
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Redirects
+
+/**
+ * The redirects followed so far. Failures are built here so each one names the URL that failed
+ * and where the publisher said, permanently, that the feed lives (a 301 to a URL that then
+ * answers 410 still tells us where the feed went).
+ */
+class RedirectChain {
+  current: URL;
+  private readonly start: string;
+  private readonly hops: RedirectHop[] = [];
+  private readonly visited: Set<string>;
+
+  constructor(start: URL) {
+    this.current = start;
+    this.start = start.href;
+    this.visited = new Set([start.href]);
+  }
+
+  /** Only a leading run of 301/308 is remembered; 302/303/307 are followed but never stored. */
+  get permanentUrl(): string | null {
+    return permanentRedirectTarget(this.hops);
+  }
+
+  /** Moves on to where a redirect points (RFC 9110 §10.2.2: resolved against the URL that
+   * answered), or throws when it points nowhere we may go. */
+  follow(status: number, statusText: string, location: string | null): void {
+    const from = this.current.href;
+    if (location === null) {
+      throw this.fail('redirects', `HTTP ${describeStatus(status, statusText)} from ${from} without a Location header`, {
+        status,
+      });
+    }
+    let resolved: string;
+    try {
+      resolved = new URL(location, from).href;
+    } catch (cause) {
+      throw this.fail('redirects', `Redirect from ${from} to an invalid URL "${location}"`, { status, cause });
+    }
+    const next = parseHttpUrl(resolved, (message, cause) => this.fail('redirects', message, { status, cause }));
+    if (this.hops.length >= MAX_REDIRECTS) {
+      throw this.fail('redirects', `Too many redirects (more than ${MAX_REDIRECTS}) fetching ${this.start}`, {
+        status,
+      });
+    }
+    if (this.visited.has(next.href)) {
+      throw this.fail('redirects', `Redirect loop: ${from} redirects back to ${next.href}`, { status });
+    }
+    this.hops.push({ status, location: next.href });
+    this.visited.add(next.href);
+    this.current = next;
+  }
+
+  fail(
+    reason: FetchFailureReason,
+    message: string,
+    extra: { status?: number; retryAfter?: Date | null; cause?: unknown } = {},
+  ): FetchError {
+    return new FetchError(reason, message, { url: this.current.href, permanentUrl: this.permanentUrl, ...extra });
+  }
+}
+
+/** Only http: and https: are fetched; anything else (file:, ftp:, data:) could read local state. */
+function parseHttpUrl(text: string, fail: (message: string, cause?: unknown) => FetchError): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch (cause) {
+    throw fail(`Not a valid URL: "${text}"`, cause);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw fail(`Only http and https URLs can be fetched, not "${text}"`);
+  }
+  // The fragment is never sent; dropping it keeps loop detection from being fooled by "#x".
+  parsed.hash = '';
+  return parsed;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interpreting the final response
+
+/** "HTTP 429 Too Many Requests from URL (Retry-After 120s)": the Retry-After is kept on the error
+ * for the scheduler, whatever the status (RFC 9110 §10.2.3 defines it for 503 and 3xx, RFC 6585
+ * §4 for 429). */
+function httpStatusError(chain: RedirectChain, res: Dispatcher.ResponseData, now: Date): FetchError {
+  const status = res.statusCode;
+  const retryAfter = parseRetryAfter(headerValue(res.headers, 'retry-after'), now, headerValue(res.headers, 'date'));
+  const text = ACTED_ON_STATUSES.has(status) ? null : res.statusText;
+  const wait = retryAfter === null ? '' : ` (Retry-After ${Math.round((retryAfter.getTime() - now.getTime()) / 1000)}s)`;
+  return chain.fail('http-status', `HTTP ${describeStatus(status, text)} from ${chain.current.href}${wait}`, {
+    status,
+    retryAfter,
+  });
+}
+
+/** The 2xx body, decompressed and within the limit; 204/205 carry none (RFC 9110 §15.3.5-6). */
+async function readOkBody(chain: RedirectChain, res: Dispatcher.ResponseData, maxBytes: number): Promise<Buffer> {
+  if (hasNoContent(res.statusCode)) {
+    discardBody(res.body);
+    return Buffer.alloc(0);
+  }
+  try {
+    return await readBody(res.body, res.headers, chain.current.href, maxBytes);
+  } catch (err) {
+    if (err instanceof BodyError) throw chain.fail(err.reason, err.message, { status: res.statusCode, cause: err.cause });
+    throw err;
+  }
+}
+
+/** The body as text. Decoding itself cannot fail on bad bytes (they become U+FFFD), but a body
+ * too long for a JS string can (V8 caps strings at ~512 MiB), which only a huge max_body allows. */
+function decodeText(chain: RedirectChain, bytes: Buffer, contentType: string | null, status: number): string {
+  try {
+    return decodeBody(bytes, contentType);
+  } catch (cause) {
+    throw chain.fail('decode', `Cannot decode the ${bytes.byteLength}-byte body from ${chain.current.href} as text`, {
+      status,
+      cause,
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deadline, options and errors
 
 /**
  * One signal for the whole fetch that fires at the total timeout or when the caller aborts.
@@ -228,216 +392,49 @@ function startDeadline(timeoutMs: number, callerSignal: AbortSignal | undefined)
 }
 
 function checkOptions(opts: FetchOptions): void {
-  if (!Number.isFinite(opts.timeoutMs) || opts.timeoutMs <= 0) {
-    throw new RangeError(`fetchFeed: timeoutMs must be a positive number of milliseconds, got ${opts.timeoutMs}`);
+  const durations = {
+    timeoutMs: opts.timeoutMs,
+    connectTimeoutMs: opts.connectTimeoutMs,
+    headersTimeoutMs: opts.headersTimeoutMs,
+    bodyTimeoutMs: opts.bodyTimeoutMs,
+  };
+  for (const [name, value] of Object.entries(durations)) {
+    if (value === undefined && name !== 'timeoutMs') continue;
+    if (value === undefined || !Number.isFinite(value) || value <= 0) {
+      throw new RangeError(`fetchFeed: ${name} must be a positive number of milliseconds, got ${value}`);
+    }
   }
   if (!Number.isSafeInteger(opts.maxBodyBytes) || opts.maxBodyBytes <= 0) {
     throw new RangeError(`fetchFeed: maxBodyBytes must be a positive integer, got ${opts.maxBodyBytes}`);
   }
 }
 
-/** Only http: and https: are fetched; anything else (file:, ftp:, data:) could read local state. */
-function parseHttpUrl(text: string, subject: string, reason: FetchFailureReason): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(text);
-  } catch (cause) {
-    throw new FetchError(reason, `Not a valid URL: "${text}"`, { url: subject, cause });
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new FetchError(reason, `Only http and https URLs can be fetched, not "${text}"`, { url: subject });
-  }
-  // The fragment is never sent; dropping it keeps loop detection from being fooled by "#x".
-  parsed.hash = '';
-  return parsed;
-}
-
-/** Where a redirect points, resolved against the URL that answered (RFC 9110 §10.2.2). */
-function redirectTarget(from: string, status: number, statusText: string, location: string | null): URL {
-  if (location === null) {
-    throw new FetchError('redirects', `HTTP ${describeStatus(status, statusText)} from ${from} without a Location header`, {
-      url: from,
-      status,
-    });
-  }
-  let resolved: string;
-  try {
-    resolved = new URL(location, from).href;
-  } catch (cause) {
-    throw new FetchError('redirects', `Redirect from ${from} to an invalid URL "${location}"`, { url: from, status, cause });
-  }
-  return parseHttpUrl(resolved, from, 'redirects');
-}
-
-/** Drops a body we will not read. dump() reads a little so the connection can be reused, and
- * destroys it past that or after a second; it is not awaited so a slow body cannot delay the
- * outcome (the fetch's own signal is released once the outcome is known). */
-function discard(body: Dispatcher.ResponseData['body']): void {
-  body.dump({ limit: 64 * 1024, signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
-}
-
-/** Destroys a stream we are done with. An unfinished undici body emits an AbortError when
- * destroyed; nobody is listening for it any more, so it must not become an uncaught exception. */
-function abandon(stream: Readable | Duplex): void {
-  if (stream.destroyed) return;
-  stream.on('error', () => undefined);
-  stream.destroy();
-}
-
-// ---------------------------------------------------------------------------------------------
-// Body: decompress while streaming and stop at the limit
-
-// Publishers' compressed streams are sometimes cut short; browsers and curl show what arrived,
-// so a truncated stream is flushed rather than failed (the parser will complain if it matters).
-const ZLIB_OPTIONS: zlib.ZlibOptions = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
-const BROTLI_OPTIONS: zlib.BrotliOptions = { finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH };
-
-async function readBody(res: Dispatcher.ResponseData, url: string, maxBytes: number): Promise<Buffer> {
-  const body = res.body;
-  const declared = contentLength(res.headers);
-  // Content-Length counts the compressed bytes; inflating never makes a real feed smaller, so a
-  // declared length over the limit is refused before a single byte is read.
-  if (declared !== null && declared > maxBytes) {
-    abandon(body);
-    throw new FetchError('too-large', `Response from ${url} declares ${declared} bytes, over ${limitText(maxBytes)}`, {
-      url,
-      status: res.statusCode,
-    });
-  }
-
-  const codings = contentCodings(res.headers);
-  const unsupported = codings.find((c) => !isSupportedCoding(c));
-  if (unsupported !== undefined) {
-    abandon(body);
-    throw new FetchError('decode', `Unsupported Content-Encoding "${unsupported}" from ${url}`, {
-      url,
-      status: res.statusCode,
-    });
-  }
-  // Codings are listed in the order they were applied, so they are undone last to first.
-  const decoders = (codings as ContentCoding[]).reverse().map(createDecoder);
-  const last = decoders.at(-1);
-  // pipeline() forwards errors and destroys every stream when any one fails or is destroyed.
-  if (last !== undefined) pipeline([body, ...decoders], () => undefined);
-  const stream: Readable | Duplex = last ?? body;
-
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      total += chunk.byteLength;
-      if (total > maxBytes) {
-        // Leaving the loop destroys the stream (and the pipeline behind it) and so the connection:
-        // neither the network nor the inflater is asked for another byte.
-        throw new FetchError('too-large', `Response from ${url} is larger than ${limitText(maxBytes)}`, {
-          url,
-          status: res.statusCode,
-        });
-      }
-      chunks.push(chunk);
-    }
-  } catch (err) {
-    if (isDecompressionError(err)) {
-      throw new FetchError('decode', `Cannot decompress the ${codings.join(', ')} body from ${url}: ${describeError(err)}`, {
-        url,
-        status: res.statusCode,
-        cause: err,
-      });
-    }
-    throw err;
-  } finally {
-    abandon(body);
-    for (const decoder of decoders) abandon(decoder);
-  }
-  return Buffer.concat(chunks, total);
-}
-
-function createDecoder(coding: ContentCoding): Duplex {
-  switch (coding) {
-    case 'gzip':
-      return zlib.createGunzip(ZLIB_OPTIONS);
-    case 'br':
-      return zlib.createBrotliDecompress(BROTLI_OPTIONS);
-    case 'deflate':
-      return createDeflateDecoder();
-  }
-}
-
-/**
- * "deflate" should be zlib-wrapped (RFC 9110 §8.4.1.2) but some servers send raw deflate, as
- * browsers accept both. Which one it is shows in the first two bytes, so the inflater is picked
- * once they have arrived; chunks then flow through it with backpressure intact, so a deflate
- * bomb is inflated no faster than we read it.
- */
-function createDeflateDecoder(): Duplex {
-  return Duplex.from(async function* inflateAny(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    const input = source[Symbol.asyncIterator]();
-    const head: Buffer[] = [];
-    let headBytes = 0;
-    while (headBytes < 2) {
-      const next = await input.next();
-      if (next.done) break;
-      head.push(next.value);
-      headBytes += next.value.byteLength;
-    }
-    const inflater = isZlibHeader(Buffer.concat(head))
-      ? zlib.createInflate(ZLIB_OPTIONS)
-      : zlib.createInflateRaw(ZLIB_OPTIONS);
-    async function* replay(): AsyncGenerator<Buffer> {
-      yield* head;
-      for (;;) {
-        const next = await input.next();
-        if (next.done) return;
-        yield next.value;
-      }
-    }
-    pipeline(Readable.from(replay()), inflater, () => undefined);
-    try {
-      yield* inflater as AsyncIterable<Buffer>;
-    } finally {
-      inflater.destroy();
-    }
-  });
-}
-
-/** Errors raised by zlib itself (bad data), as opposed to a network error passing through it. */
-function isDecompressionError(err: unknown): boolean {
-  if (!(err instanceof Error) || !('code' in err) || typeof err.code !== 'string') return false;
-  // zlib: Z_DATA_ERROR, Z_BUF_ERROR...; brotli: ERR__ERROR_FORMAT_*, ERR_BROTLI_*.
-  return /^(Z_|ERR__|ERR_BROTLI|ERR_ZLIB)/.test(err.code);
-}
-
-function limitText(maxBytes: number): string {
-  const mib = maxBytes / (1024 * 1024);
-  const human = mib >= 1 ? `${Number.isInteger(mib) ? mib : mib.toFixed(1)} MiB` : `${Math.ceil(maxBytes / 1024)} KiB`;
-  return `the ${human} (${maxBytes} bytes) body limit (settings.max_body)`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Errors
-
 /** Every failure becomes a FetchError with a reason, except the caller's own cancellation. */
-function toFetchError(err: unknown, url: string, opts: FetchOptions, timedOut: boolean): unknown {
+function toFetchError(err: unknown, chain: RedirectChain, opts: FetchOptions, limits: StageTimeouts, timedOut: boolean): unknown {
   if (opts.signal?.aborted && !timedOut) return opts.signal.reason;
   if (err instanceof FetchError) return err;
+  const url = chain.current.href;
   const blocked = findBlocked(err);
   if (blocked !== null) {
-    return new FetchError('blocked-address', `Refusing to fetch ${url}: ${blocked.message}; ${ALLOW_HINT}`, {
-      url,
-      cause: err,
-    });
+    return chain.fail('blocked-address', `Refusing to fetch ${url}: ${blocked.message}; ${ALLOW_HINT}`, { cause: err });
   }
   if (timedOut) {
-    return new FetchError('timeout', `Timed out after ${opts.timeoutMs} ms fetching ${url} (settings.timeout)`, {
-      url,
-      cause: err,
-    });
+    return chain.fail('timeout', `Timed out after ${opts.timeoutMs} ms fetching ${url} (settings.timeout)`, { cause: err });
   }
   const code = err instanceof Error && 'code' in err ? err.code : undefined;
-  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-    return new FetchError('timeout', `Timed out fetching ${url}: ${describeError(err)}`, { url, cause: err });
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT': {
+      const within = opts.dispatcher === undefined ? `within ${limits.connectMs} ms` : 'in time';
+      return chain.fail('timeout', `Timed out fetching ${url}: could not connect ${within}`, { cause: err });
+    }
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return chain.fail('timeout', `Timed out fetching ${url}: response headers were not received within ${limits.headersMs} ms`, {
+        cause: err,
+      });
+    case 'UND_ERR_BODY_TIMEOUT':
+      return chain.fail('timeout', `Timed out fetching ${url}: the body stalled, no data for ${limits.bodyMs} ms`, { cause: err });
   }
-  return new FetchError('network', `Network error fetching ${url}: ${describeError(err)}`, { url, cause: err });
+  return chain.fail('network', `Network error fetching ${url}: ${describeError(err)}`, { cause: err });
 }
 
 /** The guard's error, wherever undici or net put it (itself, a cause, or inside an AggregateError). */

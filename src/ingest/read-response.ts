@@ -1,7 +1,7 @@
 // Interpreting an HTTP response, kept apart from doing the request (fetch-feed.ts): every function
 // here is pure over status codes, header values and bytes, so it is tested with built responses.
 import { STATUS_CODES } from 'node:http';
-import type { CacheValidators } from '../domain.js';
+import type { CacheValidators, ResponseHints } from '../domain.js';
 
 /** Response headers as undici (and node:http) hand them over: lower-cased names, repeated ones as arrays. */
 export type HeaderMap = Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -21,6 +21,22 @@ export function headerValue(headers: HeaderMap, name: string): string | null {
   const value = typeof raw === 'string' ? raw : raw?.[0];
   const trimmed = value?.trim();
   return trimmed ? trimmed : null;
+}
+
+/** A list-valued header (Cache-Control) with repeated field lines joined by commas, which RFC 9110
+ * §5.3 makes equivalent to one line; null when absent or empty. */
+export function headerList(headers: HeaderMap, name: string): string | null {
+  const wanted = name.toLowerCase();
+  const values: string[] = [];
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== wanted || value === undefined) continue;
+    values.push(...(typeof value === 'string' ? [value] : value));
+  }
+  const joined = values
+    .map((v) => v.trim())
+    .filter((v) => v !== '')
+    .join(', ');
+  return joined || null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -47,6 +63,33 @@ export function isNotModified(status: number): boolean {
 /** 204 and 205 never carry content (RFC 9110 §15.3.5, §15.3.6); such a 2xx is an empty feed body. */
 export function hasNoContent(status: number): boolean {
   return status === 204 || status === 205;
+}
+
+/** Redirects that say the resource moved for good (RFC 9110 §15.4.2, §15.4.9): a client may update
+ * its stored link. 302/303/307 are temporary and are followed without being remembered. */
+export function isPermanentRedirect(status: number): boolean {
+  return status === 301 || status === 308;
+}
+
+/** One redirect followed: the status that sent us on and where to (already resolved). */
+export interface RedirectHop {
+  readonly status: number;
+  readonly location: string;
+}
+
+/**
+ * Where the feed now lives, as far as the publisher said so permanently: the target of the last
+ * hop in the chain's *leading* run of 301/308. 301 -> 301 -> 200 gives the final URL; 301 -> 302
+ * gives the 301's target (only that move was declared permanent); a chain that starts with a
+ * temporary redirect gives null, since the configured URL is still the entry point.
+ */
+export function permanentRedirectTarget(hops: readonly RedirectHop[]): string | null {
+  let target: string | null = null;
+  for (const hop of hops) {
+    if (!isPermanentRedirect(hop.status)) break;
+    target = hop.location;
+  }
+  return target;
 }
 
 /** "404 Not Found": the status with its reason phrase (the server's, else the standard one). */
@@ -243,4 +286,171 @@ const WINDOWS_1252_C1 =
 export function decodeWindows1252(bytes: Uint8Array): string {
   const latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   return latin1.replace(/[\u0080-\u009f]/g, (c) => WINDOWS_1252_C1[c.charCodeAt(0) - 0x80] ?? c);
+}
+
+// ---------------------------------------------------------------------------------------------
+// When to ask again: freshness (RFC 9111) and Retry-After (RFC 9110 §10.2.3)
+//
+// We only use these hints to avoid polling EARLIER than the publisher says; null means "no hint"
+// and leaves the schedule to our own interval. Age, clocks and odd values are handled so that a
+// hint is never later than the publisher meant.
+
+const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const TIME = String.raw`(\d{2}):(\d{2}):(\d{2})`;
+// IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT"; rfc850-date "Sunday, 06-Nov-94 08:49:37 GMT";
+// asctime-date "Sun Nov  6 08:49:37 1994" (RFC 9110 §5.6.7). Names are matched case-insensitively
+// and "UTC" is taken for "GMT", leniencies some servers need; anything else is not a date.
+const IMF_FIXDATE = new RegExp(String.raw`^[a-z]{3},\s+(\d{1,2})\s+([a-z]{3})\s+(\d{4})\s+${TIME}\s+(?:GMT|UTC)$`, 'i');
+const RFC850_DATE = new RegExp(String.raw`^[a-z]{6,9},\s+(\d{1,2})-([a-z]{3})-(\d{2})\s+${TIME}\s+(?:GMT|UTC)$`, 'i');
+const ASCTIME_DATE = new RegExp(String.raw`^[a-z]{3}\s+([a-z]{3})\s+(\d{1,2})\s+${TIME}\s+(\d{4})$`, 'i');
+
+/**
+ * An HTTP-date (RFC 9110 §5.6.7) in any of its three formats; null for anything else. Deliberately
+ * stricter than Date.parse, which reads "0" or "120" as years and local-time strings as dates.
+ * A two-digit rfc850 year more than 50 years ahead of `now` is taken as the past century's.
+ */
+export function parseHttpDate(value: string | null, now: Date): Date | null {
+  const text = value?.trim();
+  if (!text) return null;
+  let day: string | undefined, month: string | undefined, year: number, time: (string | undefined)[];
+  let m = IMF_FIXDATE.exec(text);
+  if (m) {
+    [day, month] = [m[1], m[2]];
+    year = Number(m[3]);
+    time = m.slice(4, 7);
+  } else if ((m = RFC850_DATE.exec(text))) {
+    [day, month] = [m[1], m[2]];
+    const thisYear = now.getUTCFullYear();
+    year = Math.floor(thisYear / 100) * 100 + Number(m[3]);
+    if (year > thisYear + 50) year -= 100;
+    time = m.slice(4, 7);
+  } else if ((m = ASCTIME_DATE.exec(text))) {
+    [month, day] = [m[1], m[2]];
+    year = Number(m[6]);
+    time = m.slice(3, 6);
+  } else {
+    return null;
+  }
+  if (!WEEKDAYS.includes(text.slice(0, 3).toLowerCase())) return null;
+  const monthIndex = MONTHS.indexOf(month?.toLowerCase() ?? '');
+  const [hh, mm, ss] = time.map(Number) as [number, number, number];
+  const d = Number(day);
+  if (monthIndex < 0 || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60) return null;
+  const ms = Date.UTC(year, monthIndex, d, hh, mm, Math.min(ss, 59));
+  // Date.UTC rolls 31 Feb over into March: such a date is not a date.
+  return new Date(ms).getUTCDate() === d ? new Date(ms) : null;
+}
+
+/** RFC 9111 §1.2.2: a delta-seconds too large to represent is taken as 2^31 seconds. */
+const MAX_DELTA_SECONDS = 2 ** 31;
+
+/** delta-seconds (1*DIGIT) in ms, capped as RFC 9111 §1.2.2 says; null if not a plain number. */
+function deltaSecondsMs(value: string | null | undefined): number | null {
+  if (value === null || value === undefined || !/^\d+$/.test(value)) return null;
+  return Math.min(Number(value), MAX_DELTA_SECONDS) * 1000;
+}
+
+/** A time `ms` after `now`, or null when it falls outside what a Date can hold. */
+function after(now: Date, ms: number): Date | null {
+  const at = new Date(now.getTime() + ms);
+  return Number.isNaN(at.getTime()) ? null : at;
+}
+
+/**
+ * Retry-After (RFC 9110 §10.2.3) as a time: delay-seconds after `now`, or an HTTP-date. Negative,
+ * fractional and unreadable values are null. An HTTP-date is on the publisher's clock, so when
+ * the response's own Date header is given the wait is taken as the difference of the two (the
+ * same clock-skew correction RFC 9111 §4.2.1 applies to Expires). A moment already past means
+ * "retry now" and resolves to `now`.
+ */
+export function parseRetryAfter(value: string | null, now: Date, date: string | null = null): Date | null {
+  const text = value?.trim() ?? '';
+  const delay = deltaSecondsMs(text);
+  if (delay !== null) return after(now, delay);
+  const at = parseHttpDate(text, now);
+  if (at === null) return null;
+  const serverNow = parseHttpDate(date, now);
+  const waitMs = at.getTime() - (serverNow ?? now).getTime();
+  return after(now, Math.max(0, waitMs));
+}
+
+/**
+ * Cache-Control directives (RFC 9111 §5.2): names lower-cased, values unquoted (null when a
+ * directive has none). A directive given twice keeps its first value (§4.2.1 allows that).
+ * Commas inside quoted values (no-cache="set-cookie, x") do not split directives.
+ */
+export function cacheControlDirectives(value: string | null): Map<string, string | null> {
+  const directives = new Map<string, string | null>();
+  // One list element per match; empty elements (", ,") are allowed, as RFC 9110 §5.6.1 asks.
+  const pattern = /\s*(?:([^=,\s]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^,]*))?)?\s*(?:,|$)/gy;
+  const text = value ?? '';
+  for (let m = pattern.exec(text); m !== null && m[0] !== ''; m = pattern.exec(text)) {
+    const name = m[1]?.toLowerCase();
+    if (!name || directives.has(name)) continue;
+    const raw = m[2]?.trim();
+    const unquoted = raw?.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
+    directives.set(name, unquoted ?? null);
+  }
+  return directives;
+}
+
+/**
+ * The publisher promised no freshness at all: no-store (do not keep it) or an unqualified
+ * no-cache (revalidate before every reuse, RFC 9111 §5.2.2.4). `no-cache="field"` only concerns
+ * the named fields, so it does not count.
+ */
+function promisesNoFreshness(directives: Map<string, string | null>): boolean {
+  return directives.has('no-store') || (directives.has('no-cache') && !directives.get('no-cache'));
+}
+
+/**
+ * Cache-Control max-age in ms (RFC 9111 §5.2.2.1); s-maxage is for shared caches and ignored.
+ * Our choice for the "don't cache" directives: no-store and no-cache give null ("no hint"),
+ * because we only use max-age as a floor on the next poll and those promise nothing. An explicit
+ * max-age=0 (with must-revalidate or not) gives 0, which as a floor also means "no wait".
+ * A malformed max-age (negative, fractional, garbage) is null.
+ */
+export function cacheControlMaxAge(value: string | null): number | null {
+  const directives = cacheControlDirectives(value);
+  if (promisesNoFreshness(directives)) return null;
+  return deltaSecondsMs(directives.get('max-age'));
+}
+
+/** The Age header (RFC 9111 §5.1) in ms: how long a cache in between has held the response. */
+function ageMs(headers: HeaderMap): number {
+  return deltaSecondsMs(headerValue(headers, 'age')) ?? 0;
+}
+
+/**
+ * When the response stops being fresh by its Expires header (RFC 9111 §5.3), on our clock.
+ * With a Date header the lifetime is Expires - Date (§4.2.1), which corrects for a publisher
+ * whose clock is off, minus the Age a cache in between added; without one, Expires is read
+ * against our clock. An invalid Expires ("0", "-1") means "already expired" (§5.3), as does a
+ * time already past: both give null, no hint.
+ */
+export function expiresAt(headers: HeaderMap, now: Date): Date | null {
+  const expires = parseHttpDate(headerValue(headers, 'expires'), now);
+  if (expires === null) return null;
+  const date = parseHttpDate(headerValue(headers, 'date'), now);
+  const remainingMs =
+    date === null ? expires.getTime() - now.getTime() : expires.getTime() - date.getTime() - ageMs(headers);
+  return remainingMs > 0 ? after(now, remainingMs) : null;
+}
+
+/**
+ * Everything a response says about when to ask again. maxAgeMs is the freshness left: max-age
+ * minus Age (RFC 9111 §4.2.3), never below 0. Expires is ignored when max-age is present
+ * (RFC 9111 §5.3), even a malformed one, and when no-store/no-cache promise no freshness.
+ */
+export function responseHints(headers: HeaderMap, now: Date): ResponseHints {
+  const cacheControl = headerList(headers, 'cache-control');
+  const directives = cacheControlDirectives(cacheControl);
+  const maxAge = cacheControlMaxAge(cacheControl);
+  const useExpires = !directives.has('max-age') && !promisesNoFreshness(directives);
+  return {
+    maxAgeMs: maxAge === null ? null : Math.max(0, maxAge - ageMs(headers)),
+    expiresAt: useExpires ? expiresAt(headers, now) : null,
+    retryAfter: parseRetryAfter(headerValue(headers, 'retry-after'), now, headerValue(headers, 'date')),
+  };
 }

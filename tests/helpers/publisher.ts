@@ -1,6 +1,6 @@
 // A fake publisher for integration tests: a real node:http server on 127.0.0.1 (never the
 // internet) serving fixture feeds by path, with conditional GET built in and raw handlers for
-// misbehaving publishers (slow drip, endless bodies, redirect chains, hanging responses).
+// misbehaving publishers (slow drip, endless bodies, redirect chains, hanging responses, 410 Gone).
 //
 //   const pub = await startPublisher({ '/feed.xml': { body: rss, contentType: 'application/rss+xml', etag: '"v1"' } });
 //   await fetchFeed(pub.url('/feed.xml'), ...);
@@ -58,6 +58,10 @@ export interface Publisher {
   readonly requests: RecordedRequest[];
   /** Requests for one path (query string included when the path has one, else ignored). */
   requestsTo(path: string): RecordedRequest[];
+  /** Requests being answered right now (a response counts until it ends or its connection closes). */
+  readonly inFlight: number;
+  /** The most requests ever in flight at once, to check per-host concurrency limits. */
+  readonly maxInFlight: number;
   /** Adds or replaces a route (e.g. the publisher updates its feed between two polls). */
   setRoute(path: string, route: Route): void;
   removeRoute(path: string): void;
@@ -73,6 +77,8 @@ export interface PublisherOptions {
 export async function startPublisher(routes: Record<string, Route> = {}, options: PublisherOptions = {}): Promise<Publisher> {
   const table = new Map<string, Route>(Object.entries(routes));
   const requests: RecordedRequest[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
   let origin = '';
   const url = (path: string): string => new URL(path, origin).href;
 
@@ -80,6 +86,9 @@ export async function startPublisher(routes: Record<string, Route> = {}, options
     const path = req.url ?? '/';
     const recorded: RecordedRequest = { method: req.method ?? 'GET', path, headers: req.headers, at: Date.now() };
     requests.push(recorded);
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.once('close', () => void inFlight--);
     const route = table.get(path) ?? table.get(pathnameOf(path));
     if (route === undefined) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`no route for ${path}`);
@@ -103,6 +112,12 @@ export async function startPublisher(routes: Record<string, Route> = {}, options
     origin,
     url,
     requests,
+    get inFlight() {
+      return inFlight;
+    },
+    get maxInFlight() {
+      return maxInFlight;
+    },
     requestsTo: (path) => requests.filter((r) => (path.includes('?') ? r.path : pathnameOf(r.path)) === path),
     setRoute: (path, route) => void table.set(path, route),
     removeRoute: (path) => void table.delete(path),
@@ -196,6 +211,11 @@ export function redirect(location: string, status = 302): RouteHandler {
   };
 }
 
+/** 410 Gone (RFC 9110 §15.5.11): the publisher removed the feed for good. */
+export function gone(headers: Record<string, string> = {}): FixtureResponse {
+  return { status: 410, contentType: 'text/plain', body: 'This feed is gone.', headers };
+}
+
 /** Accepts the request and never answers (until the client gives up or the publisher closes). */
 export function neverRespond(): RouteHandler {
   return () => undefined;
@@ -232,22 +252,33 @@ export interface StreamStats {
 
 /**
  * Streams an endless body (chunked, or with any headers you give it), respecting backpressure,
- * until the client disconnects. `body` is written repeatedly (default 64 KiB of "x").
+ * until the client disconnects. `body` is written repeatedly (default 64 KiB of "x"), generated
+ * as it goes, never held whole; with `totalBytes` the body ends after (about) that many bytes
+ * (whole repetitions of `body`), so a huge but finite body costs the test no memory either.
  */
-export function endlessBody(options: { body?: Buffer; headers?: Record<string, string> } = {}): RouteHandler & {
+export function endlessBody(
+  options: { body?: Buffer; headers?: Record<string, string>; totalBytes?: number } = {},
+): RouteHandler & {
   readonly stats: StreamStats;
 } {
   const stats: StreamStats = { bytesSent: 0, cutOff: 0 };
   const chunk = options.body ?? Buffer.alloc(64 * 1024, 'x');
+  const total = options.totalBytes ?? Number.POSITIVE_INFINITY;
   const handler: RouteHandler = async (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/rss+xml', ...options.headers });
     const closed = once(res, 'close').then(() => 'closed' as const);
-    while (!res.destroyed) {
+    let sent = 0;
+    while (!res.destroyed && sent < total) {
       stats.bytesSent += chunk.byteLength;
+      sent += chunk.byteLength;
       if (!res.write(chunk)) {
         const why = await Promise.race([once(res, 'drain').then(() => 'drain' as const), closed]);
         if (why === 'closed') break;
       }
+    }
+    if (sent >= total && !res.destroyed) {
+      res.end();
+      return;
     }
     stats.cutOff++;
   };

@@ -7,7 +7,7 @@ import type { CacheValidators } from '../../src/domain.js';
 import { guardLookup } from '../../src/ingest/address-guard.js';
 import { ACCEPT, FetchError, closeFetchAgents, fetchFeed, type FetchOptions } from '../../src/ingest/fetch-feed.js';
 import { USER_AGENT, VERSION } from '../../src/version.js';
-import { endlessBody, neverRespond, redirect, slowDrip, startPublisher, type Publisher } from '../helpers/publisher.js';
+import { endlessBody, gone, neverRespond, redirect, slowDrip, startPublisher, type Publisher } from '../helpers/publisher.js';
 
 const RSS = `<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>Daily Planet – Métro</title>
@@ -17,6 +17,11 @@ const RSS = `<?xml version="1.0" encoding="UTF-8"?>
 const NONE: CacheValidators = { etag: null, lastModified: null };
 const OPTS: FetchOptions = { timeoutMs: 5_000, maxBodyBytes: 1024 * 1024, allowPrivateNetworks: true };
 const LAST_MODIFIED = 'Tue, 01 Apr 2025 10:00:00 GMT';
+const NO_HINTS = { maxAgeMs: null, expiresAt: null, retryAfter: null };
+/** A fixed clock for the tests that resolve Retry-After and Expires into times. */
+const NOW = new Date('2025-04-01T10:00:00Z');
+const later = (seconds: number): Date => new Date(NOW.getTime() + seconds * 1000);
+const MiB = 1024 * 1024;
 
 let pub: Publisher;
 
@@ -69,6 +74,40 @@ beforeAll(async () => {
     '/to-localhost': (_req, res, ctx) =>
       void res.writeHead(302, { location: ctx.url('/secret').replace('127.0.0.1', 'localhost') }).end(),
     '/secret': { body: 'internal admin page' },
+    // Permanent and temporary redirects, for permanentUrl.
+    '/moved/a1': redirect('/moved/a2', 301),
+    '/moved/a2': redirect('/moved/feed.xml', 301),
+    '/moved/feed.xml': { body: RSS },
+    '/moved/b1': redirect('/moved/b2', 301),
+    '/moved/b2': redirect('/plain.xml', 302),
+    '/moved/c1': redirect('/moved/c2', 302),
+    '/moved/c2': redirect('/plain.xml', 301),
+    '/moved/d1': redirect('/plain.xml', 308),
+    '/moved/e1': redirect('/moved/e2', 308),
+    '/moved/e2': redirect('/moved/e3', 307),
+    '/moved/e3': redirect('/plain.xml', 301),
+    '/moved/to-etag': redirect('/etag.xml', 301),
+    '/moved/to-gone': redirect('/gone.xml', 301),
+    '/moved/temporarily-to-gone': redirect('/gone.xml', 302),
+    '/moved/then-loops': redirect('/loop-a', 301),
+    '/gone.xml': gone(),
+    '/gone-own-phrase': (_req, res) => void res.writeHead(410, 'Removed', { 'content-type': 'text/plain' }).end('bye'),
+    // Hints on when to ask again.
+    '/hinted.xml': { body: RSS, headers: { 'cache-control': 'public, max-age=600', 'retry-after': '30' } },
+    '/expires.xml': {
+      body: RSS,
+      // The publisher's clock is two hours fast: the lifetime is Expires - Date, ten minutes.
+      headers: { date: 'Tue, 01 Apr 2025 12:00:00 GMT', expires: 'Tue, 01 Apr 2025 12:10:00 GMT' },
+    },
+    '/fresh-304': (_req, res) => void res.writeHead(304, { 'cache-control': 'max-age=120' }).end(),
+    '/busy': { status: 429, headers: { 'retry-after': '120' }, body: 'slow down' },
+    '/busy-no-hint': { status: 429, body: 'slow down' },
+    '/down': {
+      status: 503,
+      headers: { date: 'Tue, 01 Apr 2025 12:00:00 GMT', 'retry-after': 'Tue, 01 Apr 2025 12:05:00 GMT' },
+    },
+    '/not-found-retry': { status: 404, headers: { 'retry-after': '60' } },
+    '/stall': slowDrip({ intervalMs: 60_000 }),
   });
   // chain-N redirects N times before the feed: /chain-5 -> /chain-4 -> ... -> /chain-0 (the feed).
   for (let n = 1; n <= 6; n++) pub.setRoute(`/chain-${n}`, redirect(`/chain-${n - 1}`, 302));
@@ -96,7 +135,15 @@ describe('conditional GET', () => {
     expect(first.finalUrl).toBe(pub.url('/etag.xml'));
 
     const second = await fetchFeed(pub.url('/etag.xml'), { etag: '"v1"', lastModified: null }, OPTS);
-    expect(second).toEqual({ kind: 'not-modified', status: 304, finalUrl: pub.url('/etag.xml'), etag: '"v1"', lastModified: null });
+    expect(second).toEqual({
+      kind: 'not-modified',
+      status: 304,
+      finalUrl: pub.url('/etag.xml'),
+      etag: '"v1"',
+      lastModified: null,
+      permanentUrl: null,
+      hints: NO_HINTS,
+    });
 
     const [req1, req2] = pub.requestsTo('/etag.xml');
     expect(req1?.headers['if-none-match']).toBeUndefined();
@@ -247,6 +294,39 @@ describe('limits', () => {
     const err = await fetchError(fetchFeed(pub.url('/never'), NONE, { ...OPTS, timeoutMs: 300 }));
     expect(err.reason).toBe('timeout');
     expect(err.status).toBeNull();
+    expect(err.message).toBe(`Timed out after 300 ms fetching ${pub.url('/never')} (settings.timeout)`);
+  });
+
+  it('says so when a publisher accepts the connection but never sends headers', async () => {
+    const started = Date.now();
+    const err = await fetchError(fetchFeed(pub.url('/never'), NONE, { ...OPTS, headersTimeoutMs: 300 }));
+    expect(err.reason).toBe('timeout');
+    expect(err.status).toBeNull();
+    expect(err.message).toBe(`Timed out fetching ${pub.url('/never')}: response headers were not received within 300 ms`);
+    expect(pub.requestsTo('/never').length).toBeGreaterThan(0); // the connection and request got through
+    expect(Date.now() - started).toBeLessThan(3_000); // long before the 5 s total timeout
+  });
+
+  it('says so when the body stalls', async () => {
+    const started = Date.now();
+    const err = await fetchError(fetchFeed(pub.url('/stall'), NONE, { ...OPTS, bodyTimeoutMs: 300 }));
+    expect(err.reason).toBe('timeout');
+    expect(err.message).toBe(`Timed out fetching ${pub.url('/stall')}: the body stalled, no data for 300 ms`);
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('fetches through an agent of its own connect timeout', async () => {
+    const outcome = await fetchFeed(pub.url('/plain.xml'), NONE, { ...OPTS, connectTimeoutMs: 2_000 });
+    expect(outcome).toMatchObject({ kind: 'ok', body: RSS });
+  });
+
+  it.each([
+    { name: 'headersTimeoutMs 0', opts: { headersTimeoutMs: 0 }, message: /headersTimeoutMs must be a positive number/ },
+    { name: 'bodyTimeoutMs NaN', opts: { bodyTimeoutMs: Number.NaN }, message: /bodyTimeoutMs must be a positive number/ },
+    { name: 'connectTimeoutMs negative', opts: { connectTimeoutMs: -1 }, message: /connectTimeoutMs must be a positive number/ },
+    { name: 'timeoutMs Infinity', opts: { timeoutMs: Number.POSITIVE_INFINITY }, message: /timeoutMs must be a positive number/ },
+  ])('refuses a bad option: $name', async ({ opts, message }) => {
+    await expect(fetchFeed(pub.url('/plain.xml'), NONE, { ...OPTS, ...opts })).rejects.toThrow(message);
   });
 
   it("rethrows the caller's own abort instead of calling it a fetch failure", async () => {
@@ -261,10 +341,24 @@ describe('HTTP errors', () => {
   it.each([
     { name: '404', path: '/not-found', status: 404, text: 'Not Found' },
     { name: '500', path: '/server-error', status: 500, text: 'Internal Server Error' },
+    { name: '410', path: '/gone.xml', status: 410, text: 'Gone' },
+    { name: '410 with its own reason phrase still says Gone', path: '/gone-own-phrase', status: 410, text: 'Gone' },
+    { name: '429 without Retry-After', path: '/busy-no-hint', status: 429, text: 'Too Many Requests' },
   ])('$name is a FetchError with the status', async ({ path, status, text }) => {
     const err = await fetchError(fetchFeed(pub.url(path), NONE, OPTS));
     expect(err).toMatchObject({ kind: 'fetch', reason: 'http-status', status, url: pub.url(path), subject: pub.url(path) });
+    expect(err).toMatchObject({ retryAfter: null, permanentUrl: null });
     expect(err.message).toBe(`HTTP ${status} ${text} from ${pub.url(path)}`);
+  });
+
+  it.each([
+    { name: '429 with delay-seconds', path: '/busy', status: 429, text: 'Too Many Requests', wait: 120 },
+    { name: '503 with an HTTP-date on a fast clock', path: '/down', status: 503, text: 'Service Unavailable', wait: 300 },
+    { name: 'any other status, recorded too', path: '/not-found-retry', status: 404, text: 'Not Found', wait: 60 },
+  ])('keeps Retry-After: $name', async ({ path, status, text, wait }) => {
+    const err = await fetchError(fetchFeed(pub.url(path), NONE, { ...OPTS, now: () => NOW }));
+    expect(err).toMatchObject({ reason: 'http-status', status, retryAfter: later(wait) });
+    expect(err.message).toBe(`HTTP ${status} ${text} from ${pub.url(path)} (Retry-After ${wait}s)`);
   });
 
   it('reports a refused connection as a network error', async () => {
@@ -324,6 +418,111 @@ describe('redirects', () => {
     const err = await fetchError(fetchFeed(pub.url(path), NONE, OPTS));
     expect(err.reason).toBe('redirects');
     expect(err.message).toMatch(message);
+  });
+});
+
+describe('permanent redirects (permanentUrl)', () => {
+  it.each([
+    { name: 'no redirect', path: '/plain.xml', want: null },
+    { name: '301 -> 301 -> 200: the final URL', path: '/moved/a1', want: '/moved/feed.xml' },
+    { name: '301 -> 302 -> 200: the target of the 301', path: '/moved/b1', want: '/moved/b2' },
+    { name: '302 -> 301 -> 200: a temporary redirect first', path: '/moved/c1', want: null },
+    { name: '308 -> 200', path: '/moved/d1', want: '/plain.xml' },
+    { name: '308 -> 307 -> 301 -> 200: only the leading run counts', path: '/moved/e1', want: '/moved/e2' },
+    { name: '302/307/308/302 chain-5: never permanent first', path: '/chain-5', want: null },
+  ])('$name', async ({ path, want }) => {
+    const outcome = await fetchFeed(pub.url(path), NONE, OPTS);
+    expect(outcome.kind).toBe('ok');
+    expect(outcome.permanentUrl).toBe(want === null ? null : pub.url(want));
+  });
+
+  it('is reported with a 304 too', async () => {
+    const outcome = await fetchFeed(pub.url('/moved/to-etag'), { etag: '"v1"', lastModified: null }, OPTS);
+    expect(outcome).toMatchObject({ kind: 'not-modified', finalUrl: pub.url('/etag.xml'), permanentUrl: pub.url('/etag.xml') });
+  });
+
+  it.each([
+    { name: 'a 301 to a URL that answers 410', path: '/moved/to-gone', status: 410, want: '/gone.xml' },
+    { name: 'a 302 to a URL that answers 410', path: '/moved/temporarily-to-gone', status: 410, want: null },
+    { name: 'a 301 into a redirect loop', path: '/moved/then-loops', status: 307, want: '/loop-a' },
+  ])('is kept on the FetchError after $name', async ({ path, status, want }) => {
+    const err = await fetchError(fetchFeed(pub.url(path), NONE, OPTS));
+    expect(err.status).toBe(status);
+    expect(err.permanentUrl).toBe(want === null ? null : pub.url(want));
+  });
+
+  it('names a 410 after a permanent redirect as Gone, at its new URL', async () => {
+    const err = await fetchError(fetchFeed(pub.url('/moved/to-gone'), NONE, OPTS));
+    expect(err.reason).toBe('http-status');
+    expect(err.message).toBe(`HTTP 410 Gone from ${pub.url('/gone.xml')}`);
+  });
+});
+
+describe('hints on when to ask again', () => {
+  it('reads max-age and Retry-After from a 200', async () => {
+    const outcome = await fetchFeed(pub.url('/hinted.xml'), NONE, { ...OPTS, now: () => NOW });
+    expect(outcome).toMatchObject({ kind: 'ok', hints: { maxAgeMs: 600_000, expiresAt: null, retryAfter: later(30) } });
+  });
+
+  it("corrects Expires for the publisher's clock with its Date header", async () => {
+    const outcome = await fetchFeed(pub.url('/expires.xml'), NONE, { ...OPTS, now: () => NOW });
+    expect(outcome.hints).toEqual({ maxAgeMs: null, expiresAt: later(600), retryAfter: null });
+  });
+
+  it('reads them from a 304 too', async () => {
+    const outcome = await fetchFeed(pub.url('/fresh-304'), { etag: '"v1"', lastModified: null }, OPTS);
+    expect(outcome).toMatchObject({ kind: 'not-modified', hints: { maxAgeMs: 120_000, expiresAt: null, retryAfter: null } });
+  });
+
+  it('gives no hints when the publisher gives none', async () => {
+    expect((await fetchFeed(pub.url('/plain.xml'), NONE, OPTS)).hints).toEqual(NO_HINTS);
+  });
+});
+
+describe('bounded memory', () => {
+  /** The largest growth of the resident set while `run` goes, sampled every few ms. */
+  async function rssGrowthDuring<T>(run: () => Promise<T>): Promise<{ result: T; growth: number }> {
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sample = (): void => void (peak = Math.max(peak, process.memoryUsage().rss));
+    const sampler = setInterval(sample, 5);
+    try {
+      const result = await run();
+      return { result, growth: peak - before };
+    } finally {
+      clearInterval(sampler);
+      sample();
+    }
+  }
+
+  it('reads no more than the limit of a 512 MiB body', async () => {
+    const huge = endlessBody({ totalBytes: 512 * MiB }); // generated as it is sent, never stored
+    pub.setRoute('/huge', huge);
+    const started = Date.now();
+    const { result: err, growth } = await rssGrowthDuring(() =>
+      fetchError(fetchFeed(pub.url('/huge'), NONE, { ...OPTS, maxBodyBytes: 10 * MiB })),
+    );
+    expect(err.reason).toBe('too-large');
+    expect(err.message).toContain('the 10 MiB (10485760 bytes) body limit');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(growth).toBeLessThan(100 * MiB);
+    // The publisher saw the client go away and stopped long before the end of its body.
+    await vi.waitFor(() => expect(huge.stats.cutOff).toBe(1));
+    expect(huge.stats.bytesSent).toBeLessThan(64 * MiB);
+  });
+
+  it('inflates no more than the limit of a gzip bomb worth 512 MiB', async () => {
+    const member = zlib.gzipSync(Buffer.alloc(16 * MiB), { level: 9 }); // ~16 KiB on the wire
+    const bomb = endlessBody({ body: member, headers: { 'content-encoding': 'gzip' }, totalBytes: 32 * member.byteLength });
+    pub.setRoute('/bomb-512', bomb);
+    const started = Date.now();
+    const { result: err, growth } = await rssGrowthDuring(() =>
+      fetchError(fetchFeed(pub.url('/bomb-512'), NONE, { ...OPTS, maxBodyBytes: 10 * MiB })),
+    );
+    expect(err.reason).toBe('too-large');
+    expect(err.message).toMatch(/is larger than the 10 MiB/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(growth).toBeLessThan(100 * MiB);
   });
 });
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  cacheControlDirectives,
+  cacheControlMaxAge,
   cacheValidators,
   charsetFromContentType,
   classifyStatus,
@@ -10,13 +12,21 @@ import {
   decodeWindows1252,
   describeStatus,
   detectCharset,
+  expiresAt,
   hasNoContent,
+  headerList,
   headerValue,
   isNotModified,
+  isPermanentRedirect,
   isZlibHeader,
   normalizeCharset,
+  parseHttpDate,
+  parseRetryAfter,
+  permanentRedirectTarget,
+  responseHints,
   xmlDeclaredEncoding,
   type HeaderMap,
+  type RedirectHop,
 } from '../../src/ingest/read-response.js';
 import { deflateRawSync, deflateSync } from 'node:zlib';
 
@@ -266,5 +276,235 @@ describe('charsets', () => {
       '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ',
     );
     expect(decodeWindows1252(Buffer.from('caf\xe9 A\xff', 'latin1'))).toBe('café Aÿ');
+  });
+});
+
+describe('redirects', () => {
+  it.each([
+    { name: '301 moved permanently', status: 301, want: true },
+    { name: '308 permanent redirect', status: 308, want: true },
+    { name: '302 found', status: 302, want: false },
+    { name: '303 see other', status: 303, want: false },
+    { name: '307 temporary redirect', status: 307, want: false },
+  ])('isPermanentRedirect: $name', ({ status, want }) => {
+    expect(isPermanentRedirect(status)).toBe(want);
+  });
+
+  const hop = (status: number, location: string): RedirectHop => ({ status, location });
+  it.each<{ name: string; hops: RedirectHop[]; want: string | null }>([
+    { name: 'no redirect', hops: [], want: null },
+    { name: '301', hops: [hop(301, 'https://a/')], want: 'https://a/' },
+    { name: '301 -> 301: the last one', hops: [hop(301, 'https://a/'), hop(301, 'https://b/')], want: 'https://b/' },
+    { name: '308 -> 301 count alike', hops: [hop(308, 'https://a/'), hop(301, 'https://b/')], want: 'https://b/' },
+    { name: '301 -> 302: only the permanent move', hops: [hop(301, 'https://a/'), hop(302, 'https://b/')], want: 'https://a/' },
+    {
+      name: '308 -> 307 -> 301: the run ends at the first temporary hop',
+      hops: [hop(308, 'https://a/'), hop(307, 'https://b/'), hop(301, 'https://c/')],
+      want: 'https://a/',
+    },
+    { name: '302 -> 301: a temporary redirect first', hops: [hop(302, 'https://a/'), hop(301, 'https://b/')], want: null },
+    { name: '303 alone', hops: [hop(303, 'https://a/')], want: null },
+  ])('permanentRedirectTarget: $name', ({ hops, want }) => {
+    expect(permanentRedirectTarget(hops)).toBe(want);
+  });
+});
+
+// Every time-based case is resolved against this "now".
+const NOW = new Date('2025-04-01T10:00:00Z');
+const at = (iso: string): Date => new Date(iso);
+const later = (seconds: number): Date => new Date(NOW.getTime() + seconds * 1000);
+
+describe('HTTP dates', () => {
+  it.each<{ name: string; value: string | null; want: Date | null }>([
+    { name: 'IMF-fixdate', value: 'Sun, 06 Nov 1994 08:49:37 GMT', want: at('1994-11-06T08:49:37Z') },
+    { name: 'rfc850, two-digit year more than 50 years ahead is last century', value: 'Sunday, 06-Nov-94 08:49:37 GMT', want: at('1994-11-06T08:49:37Z') },
+    { name: 'rfc850, two-digit year within 50 years is this century', value: 'Saturday, 01-Jun-30 00:00:00 GMT', want: at('2030-06-01T00:00:00Z') },
+    { name: 'asctime, space-padded day', value: 'Sun Nov  6 08:49:37 1994', want: at('1994-11-06T08:49:37Z') },
+    { name: 'lower case names and UTC tolerated', value: 'tue, 01 apr 2025 10:00:00 UTC', want: NOW },
+    { name: 'single-digit day tolerated', value: 'Tue, 1 Apr 2025 10:00:00 GMT', want: NOW },
+    { name: 'surrounding whitespace', value: '  Tue, 01 Apr 2025 10:00:00 GMT ', want: NOW },
+    { name: 'the invalid "0" of Expires', value: '0', want: null },
+    { name: 'a bare number is not a year', value: '120', want: null },
+    { name: 'ISO 8601 is not an HTTP-date', value: '2025-04-01T10:00:00Z', want: null },
+    { name: 'numeric zone', value: 'Tue, 01 Apr 2025 10:00:00 +0000', want: null },
+    { name: 'no zone (would be local time to Date.parse)', value: 'Tue, 01 Apr 2025 10:00:00', want: null },
+    { name: '31 February', value: 'Mon, 31 Feb 2025 10:00:00 GMT', want: null },
+    { name: 'hour 25', value: 'Tue, 01 Apr 2025 25:00:00 GMT', want: null },
+    { name: 'unknown month', value: 'Tue, 01 Apx 2025 10:00:00 GMT', want: null },
+    { name: 'unknown weekday', value: 'Xyz, 01 Apr 2025 10:00:00 GMT', want: null },
+    { name: 'empty', value: '', want: null },
+    { name: 'absent', value: null, want: null },
+  ])('parseHttpDate: $name', ({ value, want }) => {
+    expect(parseHttpDate(value, NOW)).toEqual(want);
+  });
+});
+
+describe('parseRetryAfter (RFC 9110 §10.2.3)', () => {
+  it.each<{ name: string; value: string | null; date?: string; want: Date | null }>([
+    { name: 'delay-seconds', value: '120', want: later(120) },
+    { name: 'zero means now', value: '0', want: NOW },
+    { name: 'whitespace around seconds', value: ' 30 ', want: later(30) },
+    { name: 'huge delay capped at 2^31 s', value: '99999999999999999999', want: later(2 ** 31) },
+    { name: 'HTTP-date', value: 'Tue, 01 Apr 2025 10:05:00 GMT', want: later(300) },
+    {
+      name: "HTTP-date on a fast server clock, corrected by the response's Date",
+      value: 'Tue, 01 Apr 2025 12:05:00 GMT',
+      date: 'Tue, 01 Apr 2025 12:00:00 GMT',
+      want: later(300),
+    },
+    { name: 'HTTP-date with an unreadable Date header: our clock', value: 'Tue, 01 Apr 2025 10:01:00 GMT', date: 'yesterday', want: later(60) },
+    { name: 'HTTP-date already past means now', value: 'Tue, 01 Apr 2025 09:00:00 GMT', want: NOW },
+    { name: 'negative', value: '-5', want: null },
+    { name: 'fractional', value: '1.5', want: null },
+    { name: 'garbage', value: 'soon', want: null },
+    { name: 'seconds with a unit', value: '120s', want: null },
+    { name: 'empty', value: '', want: null },
+    { name: 'absent', value: null, want: null },
+  ])('$name', ({ value, date, want }) => {
+    expect(parseRetryAfter(value, NOW, date ?? null)).toEqual(want);
+  });
+});
+
+describe('Cache-Control (RFC 9111 §5.2)', () => {
+  it('cacheControlDirectives: lower-cased names, unquoted values, first occurrence wins', () => {
+    expect([...cacheControlDirectives('Public, MAX-AGE="60", no-cache="Set-Cookie, X-A", max-age=5, must-revalidate')]).toEqual([
+      ['public', null],
+      ['max-age', '60'],
+      ['no-cache', 'Set-Cookie, X-A'],
+      ['must-revalidate', null],
+    ]);
+    expect(cacheControlDirectives(null).size).toBe(0);
+  });
+
+  it.each<{ name: string; value: string | null; want: number | null }>([
+    { name: 'max-age', value: 'max-age=300', want: 300_000 },
+    { name: 'among other directives', value: 'public, max-age=60, stale-while-revalidate=30', want: 60_000 },
+    { name: 'case-insensitive name', value: 'Max-Age=60', want: 60_000 },
+    { name: 'quoted value tolerated', value: 'max-age="60"', want: 60_000 },
+    { name: 'spaces around = tolerated', value: 'max-age = 60', want: 60_000 },
+    { name: 'empty list elements allowed', value: ', , max-age=5', want: 5_000 },
+    { name: 'a comma inside a quoted value does not split', value: 'private="a, max-age=9", max-age=5', want: 5_000 },
+    { name: 's-maxage ignored (we are not a shared cache)', value: 's-maxage=600', want: null },
+    { name: 's-maxage does not shadow max-age', value: 's-maxage=600, max-age=60', want: 60_000 },
+    { name: 'first max-age wins', value: 'max-age=60, max-age=120', want: 60_000 },
+    { name: 'too large is 2^31 s (§1.2.2)', value: 'max-age=99999999999', want: 2 ** 31 * 1000 },
+    { name: 'max-age=0 is 0', value: 'max-age=0', want: 0 },
+    { name: 'must-revalidate with max-age=0 is 0', value: 'must-revalidate, max-age=0', want: 0 },
+    { name: 'must-revalidate keeps max-age', value: 'max-age=60, must-revalidate', want: 60_000 },
+    { name: 'no-store: no hint', value: 'no-store, max-age=60', want: null },
+    { name: 'no-cache: no hint', value: 'no-cache', want: null },
+    { name: 'no-cache beats max-age', value: 'max-age=60, no-cache', want: null },
+    { name: 'field-qualified no-cache does not count', value: 'no-cache="set-cookie", max-age=60', want: 60_000 },
+    { name: 'negative', value: 'max-age=-1', want: null },
+    { name: 'fractional', value: 'max-age=1.5', want: null },
+    { name: 'garbage', value: 'max-age=soon', want: null },
+    { name: 'no value', value: 'max-age', want: null },
+    { name: 'absent', value: null, want: null },
+  ])('cacheControlMaxAge: $name', ({ value, want }) => {
+    expect(cacheControlMaxAge(value)).toBe(want);
+  });
+});
+
+describe('expiresAt (RFC 9111 §4.2.1, §5.3)', () => {
+  it.each<{ name: string; headers: HeaderMap; want: Date | null }>([
+    { name: 'Expires on our clock when there is no Date', headers: { expires: 'Tue, 01 Apr 2025 10:10:00 GMT' }, want: later(600) },
+    {
+      name: 'Expires - Date corrects a server clock two hours fast',
+      headers: { expires: 'Tue, 01 Apr 2025 12:10:00 GMT', date: 'Tue, 01 Apr 2025 12:00:00 GMT' },
+      want: later(600),
+    },
+    {
+      name: 'and a server clock an hour slow',
+      headers: { expires: 'Tue, 01 Apr 2025 09:10:00 GMT', date: 'Tue, 01 Apr 2025 09:00:00 GMT' },
+      want: later(600),
+    },
+    {
+      name: 'Age spent in a cache is subtracted',
+      headers: { expires: 'Tue, 01 Apr 2025 12:10:00 GMT', date: 'Tue, 01 Apr 2025 12:00:00 GMT', age: '120' },
+      want: later(480),
+    },
+    {
+      name: 'an unreadable Date falls back to our clock',
+      headers: { expires: 'Tue, 01 Apr 2025 10:10:00 GMT', date: 'now-ish' },
+      want: later(600),
+    },
+    { name: '"0" means already expired', headers: { expires: '0' }, want: null },
+    { name: '"-1" means already expired', headers: { expires: '-1' }, want: null },
+    { name: 'in the past', headers: { expires: 'Tue, 01 Apr 2025 09:00:00 GMT' }, want: null },
+    {
+      name: 'equal to Date',
+      headers: { expires: 'Tue, 01 Apr 2025 12:00:00 GMT', date: 'Tue, 01 Apr 2025 12:00:00 GMT' },
+      want: null,
+    },
+    {
+      name: 'older than its Age',
+      headers: { expires: 'Tue, 01 Apr 2025 12:01:00 GMT', date: 'Tue, 01 Apr 2025 12:00:00 GMT', age: '90' },
+      want: null,
+    },
+    { name: 'absent', headers: { date: 'Tue, 01 Apr 2025 12:00:00 GMT' }, want: null },
+  ])('$name', ({ headers, want }) => {
+    expect(expiresAt(headers, NOW)).toEqual(want);
+  });
+});
+
+describe('responseHints', () => {
+  const EXPIRES_IN_10_MIN = 'Tue, 01 Apr 2025 10:10:00 GMT';
+  it.each<{ name: string; headers: HeaderMap; want: { maxAgeMs: number | null; expiresAt: Date | null; retryAfter: Date | null } }>([
+    { name: 'nothing', headers: {}, want: { maxAgeMs: null, expiresAt: null, retryAfter: null } },
+    { name: 'max-age', headers: { 'cache-control': 'max-age=900' }, want: { maxAgeMs: 900_000, expiresAt: null, retryAfter: null } },
+    {
+      name: 'max-age minus Age',
+      headers: { 'cache-control': 'max-age=300', age: '100' },
+      want: { maxAgeMs: 200_000, expiresAt: null, retryAfter: null },
+    },
+    {
+      name: 'Age past max-age leaves 0',
+      headers: { 'cache-control': 'max-age=300', age: '400' },
+      want: { maxAgeMs: 0, expiresAt: null, retryAfter: null },
+    },
+    { name: 'Expires alone', headers: { expires: EXPIRES_IN_10_MIN }, want: { maxAgeMs: null, expiresAt: later(600), retryAfter: null } },
+    {
+      name: 'Expires ignored when max-age is present',
+      headers: { 'cache-control': 'max-age=60', expires: EXPIRES_IN_10_MIN },
+      want: { maxAgeMs: 60_000, expiresAt: null, retryAfter: null },
+    },
+    {
+      name: 'Expires ignored even when max-age is malformed',
+      headers: { 'cache-control': 'max-age=soon', expires: EXPIRES_IN_10_MIN },
+      want: { maxAgeMs: null, expiresAt: null, retryAfter: null },
+    },
+    {
+      name: 'Expires ignored under no-store',
+      headers: { 'cache-control': 'no-store', expires: EXPIRES_IN_10_MIN },
+      want: { maxAgeMs: null, expiresAt: null, retryAfter: null },
+    },
+    {
+      name: 's-maxage does not hide Expires',
+      headers: { 'cache-control': 's-maxage=60', expires: EXPIRES_IN_10_MIN },
+      want: { maxAgeMs: null, expiresAt: later(600), retryAfter: null },
+    },
+    {
+      name: 'Cache-Control over several field lines',
+      headers: { 'cache-control': ['public', 'max-age=60'] },
+      want: { maxAgeMs: 60_000, expiresAt: null, retryAfter: null },
+    },
+    {
+      name: 'Retry-After as a date, skew-corrected by Date',
+      headers: { 'retry-after': 'Tue, 01 Apr 2025 12:02:00 GMT', date: 'Tue, 01 Apr 2025 12:00:00 GMT' },
+      want: { maxAgeMs: null, expiresAt: null, retryAfter: later(120) },
+    },
+    { name: 'Retry-After in seconds', headers: { 'Retry-After': '90' }, want: { maxAgeMs: null, expiresAt: null, retryAfter: later(90) } },
+  ])('$name', ({ headers, want }) => {
+    expect(responseHints(headers, NOW)).toEqual(want);
+  });
+
+  it.each<{ name: string; headers: HeaderMap; want: string | null }>([
+    { name: 'one line', headers: { 'cache-control': 'max-age=5' }, want: 'max-age=5' },
+    { name: 'several lines joined', headers: { 'cache-control': ['public', ' max-age=5 '] }, want: 'public, max-age=5' },
+    { name: 'mixed-case stored name', headers: { 'Cache-Control': 'no-store' }, want: 'no-store' },
+    { name: 'blank', headers: { 'cache-control': ' ' }, want: null },
+    { name: 'absent', headers: {}, want: null },
+  ])('headerList: $name', ({ headers, want }) => {
+    expect(headerList(headers, 'cache-control')).toBe(want);
   });
 });
