@@ -2,6 +2,7 @@
 // untrusted JSON: every field is type-checked, wrong types are ignored rather than trusted.
 import type { ParsedFeed, ParsedItem } from '../domain.js';
 import { TributaryError } from '../errors.js';
+import { EMPTY_SCHEDULE } from './feed-schedule.js';
 import { parseDate } from './parse-date.js';
 import { escapeHtml, printableText } from './sanitize-html.js';
 
@@ -42,6 +43,8 @@ export function parseJsonFeed(body: string, feedUrl: string): ParsedFeed {
     title: stringField(doc, 'title'),
     homeUrl: resolveHttpUrl(stringField(doc, 'home_page_url'), feedUrl),
     items: items.filter(isObject).map((item) => parseItem(item, feedUrl, feedAuthor)),
+    // JSON Feed has no polling hints (no ttl, no skip hours): the planner goes by HTTP alone.
+    schedule: EMPTY_SCHEDULE,
   };
 }
 

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ParsedFeed, ParsedItem } from '../../src/domain.js';
 import { TributaryError } from '../../src/errors.js';
+import { EMPTY_SCHEDULE } from '../../src/ingest/feed-schedule.js';
 import { parseFeed } from '../../src/ingest/parse-feed.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/feeds/', import.meta.url));
@@ -36,6 +37,10 @@ describe('parseFeed on fixture feeds', () => {
     { name: 'RSS with HTML entities (repaired)', file: 'rss2-html-entities.xml', url: 'https://entities.example/feed', format: 'rss', title: 'Entities Weekly', homeUrl: 'https://entities.example/', count: 1 },
     { name: 'JSON Feed 1.0', file: 'jsonfeed-1.0.json', url: 'https://json1.example/feed.json', format: 'json', title: 'JSON One', homeUrl: 'https://json1.example/', count: 2 },
     { name: 'JSON Feed 1.1', file: 'jsonfeed-1.1.json', url: 'https://json11.example/feed.json', format: 'json', title: 'JSON One Point One', homeUrl: 'https://json11.example/', count: 1 },
+    { name: 'RSS 2.0 with schedule hints', file: 'rss2-schedule.xml', url: 'https://nightdesk.example/rss', format: 'rss', title: 'Night Desk', homeUrl: 'https://nightdesk.example/', count: 1 },
+    { name: 'RSS 1.0 with the syndication module', file: 'rss1-syndication.xml', url: 'https://rdf-daily.example/index.rdf', format: 'rss', title: 'RDF Daily', homeUrl: 'https://rdf-daily.example/', count: 1 },
+    { name: 'Atom with the syndication module', file: 'atom-syndication.xml', url: 'https://digest.example/atom', format: 'atom', title: 'Weekly Digest', homeUrl: 'https://digest.example/', count: 1 },
+    { name: 'RSS 2.0 with junk schedule hints', file: 'rss2-schedule-junk.xml', url: 'https://junk.example/rss', format: 'rss', title: 'Junk Hints', homeUrl: 'https://junk.example/', count: 1 },
   ])('reads the feed-level fields of $name', async ({ file, url, format, title, homeUrl, count }) => {
     const feed = await parseFeed(fixture(file), { url });
     expect(feed).toMatchObject({ format, title, homeUrl });
@@ -175,7 +180,7 @@ describe('parseFeed edge cases', () => {
   });
 
   it('reads an RSS feed without items', async () => {
-    expect(await parseFeed(rss(''), { url: 'https://feeds.example/feed' })).toEqual({ format: 'rss', title: 'T', homeUrl: 'https://site.example/', items: [] });
+    expect(await parseFeed(rss(''), { url: 'https://feeds.example/feed' })).toEqual({ format: 'rss', title: 'T', homeUrl: 'https://site.example/', items: [], schedule: EMPTY_SCHEDULE });
   });
 });
 
