@@ -1,13 +1,14 @@
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import type { SourceStatus, Story } from '../domain.js';
+import type { FetchLogEntry, SourceStatus, Story } from '../domain.js';
 import { TributaryError } from '../errors.js';
 import type { Db } from '../store/database.js';
 import { getStory, listStories } from '../store/items-query.js';
-import { getSourceStatus, listSourceStatuses, pingDatabase } from '../store/sources-query.js';
+import { getSourceHistory, getSourceStatus, listSourceStatuses, pingDatabase } from '../store/sources-query.js';
 import { parseItemsQuery, parseNoQuery, parseSourcesQuery } from './query-params.js';
 
-// The JSON API: stories (filtered, paged by cursor), sources with their fetch state, and a health
-// check. JSON keys are snake_case; domain objects become JSON only in storyJson/sourceJson below.
+// The JSON API: stories (filtered, paged by cursor), sources with their fetch state and history,
+// and a health check. JSON keys are snake_case; domain objects become JSON only in the *Json
+// functions below, which take domain objects only, so the CLI's --json prints the same shapes.
 
 export interface ApiRouteDeps {
   readonly db: Db;
@@ -43,7 +44,9 @@ export function apiRoutes(deps: ApiRouteDeps): RouteOptions[] {
       url: '/api/sources',
       handler: async (req: FastifyRequest) => {
         const sources = await listSourceStatuses(db, parseSourcesQuery(req.query));
-        return { sources: sources.map(sourceJson) };
+        // One clock for the whole list (not `.map(sourceJson)`: map's index would arrive as `now`).
+        const now = new Date();
+        return { sources: sources.map((s) => sourceJson(s, now)) };
       },
     },
     {
@@ -54,7 +57,8 @@ export function apiRoutes(deps: ApiRouteDeps): RouteOptions[] {
         const { id } = req.params as { id: string };
         const source = await getSourceStatus(db, id);
         if (!source) throw notFound('source', id);
-        return sourceJson(source);
+        const history = await getSourceHistory(db, id);
+        return { ...sourceJson(source), history: history.map(fetchLogJson) };
       },
     },
     {
@@ -103,7 +107,36 @@ export function storyJson(s: Story) {
   };
 }
 
-export function sourceJson(s: SourceStatus) {
+/** A source's condition at a glance, for people: the API's `state` and the CLI's STATE column. */
+export type SourceState = 'ok' | 'error' | 'gone' | 'disabled' | 'moved' | 'rate-limited' | 'new';
+
+/**
+ * Derives one state from the stored fields. Several can hold at once, so the first that holds wins,
+ * ordered by what a person most needs to know (and what most explains why the source is or is not
+ * being polled):
+ *   1. disabled      `enabled: false` in feeds.yaml, or removed from it: not polled by choice
+ *   2. gone          the publisher answered 410 Gone: not polled until the url in feeds.yaml changes
+ *   3. rate-limited  its host asked us to wait (429/503 Retry-After) and the pause has not run out;
+ *                    before `error` because such answers usually also count as errors, and the
+ *                    pause, not the error count, decides when the source is polled next
+ *   4. error         the latest poll failed (error_count > 0)
+ *   5. new           never fetched yet
+ *   6. moved         fetched fine, but from a permanent redirect's target: feeds.yaml should follow
+ *   7. ok
+ * `now` is a parameter so the same answer can be asserted on; the store already drops pauses that
+ * ended before the query ran, so the default is right for anything rendered at once.
+ */
+export function sourceState(s: SourceStatus, now: Date = new Date()): SourceState {
+  if (!s.enabled || !s.active) return 'disabled';
+  if (s.goneAt) return 'gone';
+  if (s.hostPausedUntil && s.hostPausedUntil.getTime() > now.getTime()) return 'rate-limited';
+  if (s.errorCount > 0) return 'error';
+  if (!s.lastFetchedAt) return 'new';
+  if (s.effectiveUrl) return 'moved';
+  return 'ok';
+}
+
+export function sourceJson(s: SourceStatus, now: Date = new Date()) {
   return {
     id: s.id,
     url: s.url,
@@ -113,18 +146,42 @@ export function sourceJson(s: SourceStatus) {
     enabled: s.enabled,
     // Only false with ?include_inactive=true: the source was removed from feeds.yaml.
     active: s.active,
+    state: sourceState(s, now),
     feed_title: s.feedTitle,
+    // Where the feed is really fetched from after a 301/308 (RFC 9110 §15.4.2, §15.4.9); null when
+    // it has not moved. `url` stays what feeds.yaml says, so the two can be compared.
+    effective_url: s.effectiveUrl,
+    gone: s.goneAt !== null,
+    gone_at: s.goneAt?.toISOString() ?? null,
     last_fetched_at: s.lastFetchedAt?.toISOString() ?? null,
     last_status: s.lastStatus,
     last_error: s.lastError,
     error_count: s.errorCount,
     item_count: s.itemCount,
     next_fetch_at: s.nextFetchAt?.toISOString() ?? null,
+    next_fetch_reason: s.nextFetchReason,
+    host_paused_until: s.hostPausedUntil?.toISOString() ?? null,
+  };
+}
+
+export function fetchLogJson(e: FetchLogEntry) {
+  return {
+    started_at: e.startedAt.toISOString(),
+    url: e.url,
+    outcome: e.outcome,
+    status: e.status,
+    bytes: e.bytes,
+    duration_ms: e.durationMs,
+    items_new: e.itemsNew,
+    items_updated: e.itemsUpdated,
+    items_unchanged: e.itemsUnchanged,
+    error: e.error,
   };
 }
 
 export type StoryJson = ReturnType<typeof storyJson>;
 export type SourceJson = ReturnType<typeof sourceJson>;
+export type FetchLogJson = ReturnType<typeof fetchLogJson>;
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

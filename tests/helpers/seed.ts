@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Story } from '../../src/domain.js';
+import type { FetchLogEntry, Story } from '../../src/domain.js';
 import type { Database } from '../../src/store/database.js';
 
 // Test-only builders that insert rows directly, so read-side tests (API, feeds, end-to-end) can set
@@ -22,6 +22,11 @@ export interface SeedSourceInput {
   readonly lastError?: string | null;
   readonly errorCount?: number;
   readonly nextFetchAt?: Date;
+  readonly nextFetchReason?: string | null;
+  readonly effectiveUrl?: string | null;
+  readonly goneAt?: Date | null;
+  /** Politeness key; default null (no host row joins). Pair with seedHost for a paused host. */
+  readonly hostKey?: string | null;
 }
 
 /** Inserts a source; defaults: url http://<id>.test/feed.xml, name "<id> News", homepage http://<id>.test/. */
@@ -43,8 +48,59 @@ export async function seedSource(db: Kysely<Database>, input: SeedSourceInput): 
       last_error: input.lastError ?? null,
       error_count: input.errorCount ?? 0,
       ...(input.nextFetchAt ? { next_fetch_at: input.nextFetchAt } : {}),
+      next_fetch_reason: input.nextFetchReason ?? null,
+      effective_url: input.effectiveUrl ?? null,
+      gone_at: input.goneAt ?? null,
+      host_key: input.hostKey ?? null,
     })
     .execute();
+}
+
+export interface SeedHostInput {
+  readonly hostKey: string;
+  readonly pausedUntil?: Date | null;
+  readonly pauseReason?: string | null;
+  readonly lastRequestAt?: Date | null;
+}
+
+/** Inserts a hosts row (the per-host politeness state shared by workers). */
+export async function seedHost(db: Kysely<Database>, input: SeedHostInput): Promise<void> {
+  await db
+    .insertInto('hosts')
+    .values({
+      host_key: input.hostKey,
+      paused_until: input.pausedUntil ?? null,
+      pause_reason: input.pauseReason ?? null,
+      last_request_at: input.lastRequestAt ?? null,
+    })
+    .execute();
+}
+
+export type SeedFetchLogInput = Pick<FetchLogEntry, 'sourceId' | 'startedAt'> & Partial<Omit<FetchLogEntry, 'sourceId' | 'startedAt'>>;
+
+/**
+ * Inserts fetch_log rows in the order given (so ids rise in that order); defaults describe a
+ * successful poll of http://<source>.test/feed.xml that found nothing new.
+ */
+export async function seedFetchLog(db: Kysely<Database>, entries: readonly SeedFetchLogInput[]): Promise<void> {
+  for (const e of entries) {
+    await db
+      .insertInto('fetch_log')
+      .values({
+        source_id: e.sourceId,
+        started_at: e.startedAt,
+        url: e.url ?? `http://${e.sourceId}.test/feed.xml`,
+        outcome: e.outcome ?? 'not-modified',
+        status: e.status === undefined ? 304 : e.status,
+        bytes: e.bytes === undefined ? null : e.bytes,
+        duration_ms: e.durationMs ?? 12,
+        items_new: e.itemsNew ?? 0,
+        items_updated: e.itemsUpdated ?? 0,
+        items_unchanged: e.itemsUnchanged ?? 0,
+        error: e.error ?? null,
+      })
+      .execute();
+  }
 }
 
 export interface SeedStoryInput {
@@ -157,6 +213,10 @@ export async function seedStory(db: Kysely<Database>, input: SeedStoryInput): Pr
 
 /** Empties the tables the read side looks at (between tests sharing one database). */
 export async function resetRiver(db: Kysely<Database>): Promise<void> {
+  // fetch_log references sources; hosts and host_slots stand alone but carry state between tests.
+  await db.deleteFrom('fetch_log').execute();
+  await db.deleteFrom('host_slots').execute();
+  await db.deleteFrom('hosts').execute();
   await db.deleteFrom('item_sources').execute();
   await db.deleteFrom('items').execute();
   await db.deleteFrom('sources').execute();

@@ -12,7 +12,8 @@ import { silentLogger } from '../../src/log.js';
 import type { Database } from '../../src/store/database.js';
 import { VERSION } from '../../src/version.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { resetRiver, seedSource, seedStory } from '../helpers/seed.js';
+import { getSourceHistory } from '../../src/store/sources-query.js';
+import { resetRiver, seedFetchLog, seedHost, seedSource, seedStory } from '../helpers/seed.js';
 
 // The read side end to end: a seeded database (PGlite, or PostgreSQL when DATABASE_URL is set),
 // the real server on 127.0.0.1, real HTTP requests. One database per file; each test starts from
@@ -422,6 +423,7 @@ describe('/api/sources', () => {
       lastError: 'HTTP 503 from http://broken.test/feed.xml',
       errorCount: 3,
       nextFetchAt: at(5),
+      nextFetchReason: 'backoff after 3 errors',
       feedTitle: 'Broken Feed',
     });
     await seedSource(db, { id: 'removed', active: false });
@@ -439,14 +441,22 @@ describe('/api/sources', () => {
       tags: [],
       enabled: true,
       active: true,
+      state: 'error',
       feed_title: 'Broken Feed',
+      effective_url: null,
+      gone: false,
+      gone_at: null,
       last_fetched_at: at(4).toISOString(),
       last_status: 503,
       last_error: 'HTTP 503 from http://broken.test/feed.xml',
       error_count: 3,
       item_count: 0,
       next_fetch_at: at(5).toISOString(),
+      next_fetch_reason: 'backoff after 3 errors',
+      host_paused_until: null,
     });
+    // The history is for one source at a time, not for the list.
+    expect(res.json.sources[1]).not.toHaveProperty('history');
 
     const all = await getJson('/api/sources?include_inactive=true');
     expect(all.json.sources.map((s: { id: string }) => s.id)).toContain('removed');
@@ -463,6 +473,207 @@ describe('/api/sources', () => {
     const missing = await getJson('/api/sources/nope');
     expect(missing.status).toBe(404);
     expect(missing.json.error.code).toBe('not_found');
+  });
+});
+
+describe('/api/sources: state, moves, 410 Gone, host pauses', () => {
+  // Pauses are compared with the database clock, so they are set relative to the real now.
+  const inAnHour = () => new Date(Date.now() + 3_600_000);
+  const anHourAgo = () => new Date(Date.now() - 3_600_000);
+  const fetched = { lastFetchedAt: at(4), lastStatus: 200, nextFetchAt: at(5), nextFetchReason: 'interval 15m' };
+
+  beforeEach(async () => {
+    await seedSource(db, { id: 'fresh', nextFetchReason: 'new source' });
+    await seedSource(db, { id: 'fine', ...fetched });
+    await seedSource(db, { id: 'failing', ...fetched, lastStatus: 500, lastError: 'HTTP 500', errorCount: 2 });
+    await seedSource(db, { id: 'gone', ...fetched, lastStatus: 410, lastError: 'HTTP 410 Gone', errorCount: 1, goneAt: at(4) });
+    await seedSource(db, { id: 'off', enabled: false });
+    await seedSource(db, { id: 'off-and-gone', ...fetched, enabled: false, goneAt: at(3) });
+    await seedSource(db, { id: 'moved', ...fetched, effectiveUrl: 'https://new.moved.test/feed.xml' });
+    await seedSource(db, { id: 'moved-failing', ...fetched, effectiveUrl: 'https://new.test/feed.xml', errorCount: 1, lastError: 'timeout' });
+    await seedSource(db, { id: 'paused', ...fetched, lastStatus: 429, errorCount: 1, lastError: 'HTTP 429', hostKey: 'busy.test' });
+    await seedSource(db, { id: 'pause-over', ...fetched, hostKey: 'rested.test' });
+    await seedSource(db, { id: 'other-host', ...fetched, hostKey: 'calm.test' });
+    await seedSource(db, { id: 'removed', ...fetched, active: false });
+    await seedHost(db, { hostKey: 'busy.test', pausedUntil: inAnHour(), pauseReason: '429 Retry-After' });
+    await seedHost(db, { hostKey: 'rested.test', pausedUntil: anHourAgo() });
+    await seedHost(db, { hostKey: 'calm.test', pausedUntil: null, lastRequestAt: at(4) });
+  });
+
+  it.each([
+    { name: 'never fetched is new', id: 'fresh', state: 'new' },
+    { name: 'fetched without errors is ok', id: 'fine', state: 'ok' },
+    { name: 'errors make it error', id: 'failing', state: 'error' },
+    { name: '410 Gone outranks its error count', id: 'gone', state: 'gone' },
+    { name: 'disabled in feeds.yaml', id: 'off', state: 'disabled' },
+    { name: 'disabled outranks gone', id: 'off-and-gone', state: 'disabled' },
+    { name: 'a permanent redirect, fetched fine, is moved', id: 'moved', state: 'moved' },
+    { name: 'a moved source that fails is error', id: 'moved-failing', state: 'error' },
+    { name: 'a host pause outranks errors', id: 'paused', state: 'rate-limited' },
+    { name: 'a pause that ended is not a pause', id: 'pause-over', state: 'ok' },
+    { name: 'a host row without a pause', id: 'other-host', state: 'ok' },
+    { name: 'removed from feeds.yaml counts as disabled', id: 'removed', state: 'disabled' },
+  ])('state: $name', async ({ id, state }) => {
+    const list = await getJson('/api/sources?include_inactive=true');
+    const listed = list.json.sources.find((s: { id: string }) => s.id === id);
+    expect(listed?.state).toBe(state);
+    // The list and the single source agree.
+    expect((await getJson(`/api/sources/${id}`)).json.state).toBe(state);
+  });
+
+  it('shows the effective URL beside the configured one', async () => {
+    const res = await getJson('/api/sources/moved');
+    expect(res.json).toMatchObject({
+      url: 'http://moved.test/feed.xml',
+      effective_url: 'https://new.moved.test/feed.xml',
+      state: 'moved',
+    });
+    expect((await getJson('/api/sources/fine')).json.effective_url).toBeNull();
+  });
+
+  it('marks gone sources with when they went', async () => {
+    const gone = await getJson('/api/sources/gone');
+    expect(gone.json).toMatchObject({ gone: true, gone_at: at(4).toISOString(), last_status: 410 });
+    expect((await getJson('/api/sources/fine')).json).toMatchObject({ gone: false, gone_at: null });
+  });
+
+  it('says when each source is next due and why', async () => {
+    const res = await getJson('/api/sources');
+    const byId = Object.fromEntries(res.json.sources.map((s: { id: string }) => [s.id, s]));
+    expect(byId.fine).toMatchObject({ next_fetch_at: at(5).toISOString(), next_fetch_reason: 'interval 15m' });
+    expect(byId.fresh.next_fetch_reason).toBe('new source');
+    expect(byId.off.next_fetch_reason).toBeNull();
+  });
+
+  it('shows a host pause only while it lasts, on every source of that host', async () => {
+    await seedSource(db, { id: 'paused-too', hostKey: 'busy.test' });
+    const res = await getJson('/api/sources');
+    const byId = Object.fromEntries(res.json.sources.map((s: { id: string }) => [s.id, s]));
+    const until = byId.paused.host_paused_until;
+    expect(Date.parse(until)).toBeGreaterThan(Date.now());
+    // A fresh source on the paused host is rate-limited too: nothing goes to that host for now.
+    expect(byId['paused-too']).toMatchObject({ host_paused_until: until, state: 'rate-limited' });
+    expect(byId['pause-over'].host_paused_until).toBeNull();
+    expect(byId['other-host'].host_paused_until).toBeNull();
+    expect(byId.fine.host_paused_until).toBeNull();
+  });
+});
+
+describe('/api/sources/:id history', () => {
+  it('lists the polls of that source only, newest first, with every field', async () => {
+    await seedSource(db, { id: 'city' });
+    await seedSource(db, { id: 'tech' });
+    await seedFetchLog(db, [
+      { sourceId: 'city', startedAt: at(1), outcome: 'updated', status: 200, bytes: 5120, durationMs: 340, itemsNew: 3, itemsUnchanged: 1 },
+      { sourceId: 'tech', startedAt: at(2), outcome: 'updated', status: 200 },
+      { sourceId: 'city', startedAt: at(2), outcome: 'failed', status: 503, durationMs: 80, error: 'HTTP 503 from http://city.test/feed.xml' },
+      {
+        sourceId: 'city',
+        startedAt: at(3),
+        url: 'https://city.example/feed.xml',
+        outcome: 'updated',
+        status: 200,
+        bytes: 4000,
+        durationMs: 210,
+        itemsNew: 1,
+        itemsUpdated: 2,
+        itemsUnchanged: 7,
+      },
+    ]);
+    const res = await getJson('/api/sources/city');
+    expect(res.status).toBe(200);
+    expect(res.json.id).toBe('city');
+    expect(res.json.history).toEqual([
+      {
+        started_at: at(3).toISOString(),
+        url: 'https://city.example/feed.xml',
+        outcome: 'updated',
+        status: 200,
+        bytes: 4000,
+        duration_ms: 210,
+        items_new: 1,
+        items_updated: 2,
+        items_unchanged: 7,
+        error: null,
+      },
+      {
+        started_at: at(2).toISOString(),
+        url: 'http://city.test/feed.xml',
+        outcome: 'failed',
+        status: 503,
+        bytes: null,
+        duration_ms: 80,
+        items_new: 0,
+        items_updated: 0,
+        items_unchanged: 0,
+        error: 'HTTP 503 from http://city.test/feed.xml',
+      },
+      {
+        started_at: at(1).toISOString(),
+        url: 'http://city.test/feed.xml',
+        outcome: 'updated',
+        status: 200,
+        bytes: 5120,
+        duration_ms: 340,
+        items_new: 3,
+        items_updated: 0,
+        items_unchanged: 1,
+        error: null,
+      },
+    ]);
+    expect((await getJson('/api/sources/tech')).json.history).toHaveLength(1);
+  });
+
+  it('is empty for a source never polled', async () => {
+    await seedSource(db, { id: 'fresh' });
+    const res = await getJson('/api/sources/fresh');
+    expect(res.json).toMatchObject({ id: 'fresh', state: 'new', history: [] });
+  });
+
+  it('keeps at most the 50 newest polls; of two started at once, the later row comes first', async () => {
+    await seedSource(db, { id: 'busy' });
+    const minutes = Array.from({ length: 55 }, (_, i) => i);
+    await seedFetchLog(
+      db,
+      minutes.map((m) => ({ sourceId: 'busy', startedAt: new Date(T0 + m * 60_000), durationMs: m })),
+    );
+    // Two polls in the same instant (two workers, or a retry): the later row is shown first.
+    await seedFetchLog(db, [
+      { sourceId: 'busy', startedAt: new Date(T0 + 60 * 60_000), durationMs: 1001 },
+      { sourceId: 'busy', startedAt: new Date(T0 + 60 * 60_000), durationMs: 1002 },
+    ]);
+    const history = (await getJson('/api/sources/busy')).json.history as { duration_ms: number; started_at: string }[];
+    expect(history).toHaveLength(50);
+    expect(history.slice(0, 3).map((h) => h.duration_ms)).toEqual([1002, 1001, 54]);
+    expect(history.at(-1)!.duration_ms).toBe(7);
+    const times = history.map((h) => Date.parse(h.started_at));
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+  });
+
+  it('getSourceHistory takes a limit', async () => {
+    await seedSource(db, { id: 'city' });
+    await seedFetchLog(db, [
+      { sourceId: 'city', startedAt: at(1) },
+      { sourceId: 'city', startedAt: at(2), outcome: 'deferred', status: null },
+    ]);
+    const newest = await getSourceHistory(db, 'city', 1);
+    expect(newest).toEqual([
+      {
+        sourceId: 'city',
+        startedAt: at(2),
+        url: 'http://city.test/feed.xml',
+        outcome: 'deferred',
+        status: null,
+        bytes: null,
+        durationMs: 12,
+        itemsNew: 0,
+        itemsUpdated: 0,
+        itemsUnchanged: 0,
+        error: null,
+      },
+    ]);
+    expect(await getSourceHistory(db, 'city')).toHaveLength(2);
+    expect(await getSourceHistory(db, 'nobody')).toEqual([]);
   });
 });
 
