@@ -1,16 +1,21 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadAppConfig, type AppConfig } from './config.js';
 import type { Story } from './domain.js';
+import { renderSourceHistory, renderSourcesTable } from './commands/sources-table.js';
+import { fetchLogJson, sourceJson } from './http/api-routes.js';
 import { describeError, TributaryError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { loadRiver, openStore } from './app.js';
-import { serve } from './serve.js';
+import { serve, type RunningRiver } from './serve.js';
 import { closeFetchAgents } from './ingest/fetch-feed.js';
 import { runPass } from './scheduler/poller.js';
 import { formatProblem, loadFeedsFile } from './sources.js';
 import { listStories } from './store/items-query.js';
 import { migrate } from './store/migrate.js';
-import { syncSources } from './store/sources-repo.js';
+import { listMovedSources, syncSources } from './store/sources-repo.js';
+import { getSourceHistory, getSourceStatus, listSourceStatuses } from './store/sources-query.js';
 import { VERSION } from './version.js';
 
 // The `tributary` command. Output meant for people goes to stdout; logs (JSON) go to stderr.
@@ -63,19 +68,61 @@ ${ENV_HELP}`,
     async run(values, ctx) {
       const config = ctx.appConfig();
       const logger = ctx.logger(config);
-      const running = await serve(config, logger, { worker: values['no-worker'] !== true });
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          logger.info({ signal }, 'shutting down');
-          running.close().then(resolve, (err: unknown) => {
-            logger.error({ err }, 'shutdown failed');
-            resolve();
-          });
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      return 0;
+      if (values['no-worker'] && !config.databaseUrl) {
+        logger.warn('serve --no-worker on the embedded database: nothing will poll (a worker needs DATABASE_URL to share it)');
+      }
+      return runUntilSignal(logger, await serve(config, logger, { worker: values['no-worker'] !== true }));
+    },
+  },
+  worker: {
+    summary: 'poll sources on schedule without serving HTTP (several may share one PostgreSQL)',
+    usage: `tributary worker
+
+Runs the scheduler and fetcher only. Several workers, on one machine or many, can share one
+PostgreSQL database (DATABASE_URL): each due source is leased to one worker at a time, and the
+politeness budget per publisher host is kept in the database, so it holds across all of them.
+Pair with 'tributary serve --no-worker' for the HTTP side.
+
+${ENV_HELP}`,
+    options: {},
+    async run(_values, ctx) {
+      const config = ctx.appConfig();
+      const logger = ctx.logger(config);
+      return runUntilSignal(logger, await serve(config, logger, { http: false }));
+    },
+  },
+  sources: {
+    summary: 'show each source: state, last fetch, next fetch and why, errors',
+    usage: `tributary sources [--source ID] [--all] [--json]
+
+Options:
+  --source ID   one source, with its fetch history
+  --all         include sources removed from feeds.yaml
+  --json        JSON as /api/sources (or /api/sources/:id) serves it
+
+${ENV_HELP}`,
+    options: { source: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' } },
+    async run(values, ctx) {
+      const config = ctx.appConfig();
+      const logger = ctx.logger(config, true);
+      const store = await openStore(config, logger);
+      try {
+        const now = new Date();
+        if (typeof values.source === 'string') {
+          const status = await getSourceStatus(store.db, values.source);
+          if (!status) throw new TributaryError('not-found', `no source with id ${values.source}`);
+          const history = await getSourceHistory(store.db, values.source);
+          if (values.json) ctx.out(JSON.stringify({ ...sourceJson(status), history: history.map(fetchLogJson) }, null, 2));
+          else ctx.out(`${renderSourcesTable([status], now)}\n\n${renderSourceHistory(history, now)}`);
+          return 0;
+        }
+        const statuses = await listSourceStatuses(store.db, { includeInactive: values.all === true });
+        if (values.json) ctx.out(JSON.stringify({ sources: statuses.map((s) => sourceJson(s)) }, null, 2));
+        else ctx.out(statuses.length ? renderSourcesTable(statuses, now) : 'no sources yet (run tributary fetch or serve)');
+        return 0;
+      } finally {
+        await store.close();
+      }
     },
   },
   fetch: {
@@ -111,11 +158,14 @@ ${ENV_HELP}`,
         } else if (results.length === 0) {
           ctx.out('no sources due (use --all to poll every source now)');
         } else {
-          ctx.out(`${pad('SOURCE', 24)} ${pad('RESULT', 13)} ${pad('STATUS', 6)} ${pad('NEW', 4)} ${pad('UPD', 4)} ${pad('SAME', 4)} ${pad('TIME', 7)} ERROR`);
+          ctx.out(`${pad('SOURCE', 24)} ${pad('RESULT', 13)} ${pad('STATUS', 6)} ${pad('NEW', 4)} ${pad('UPD', 4)} ${pad('SAME', 4)} ${pad('TIME', 7)} ERROR / NEXT`);
           for (const r of results) {
             ctx.out(
-              `${pad(r.sourceId, 24)} ${pad(r.outcome, 13)} ${pad(String(r.status ?? '-'), 6)} ${pad(String(r.counts.new), 4)} ${pad(String(r.counts.updated), 4)} ${pad(String(r.counts.unchanged), 4)} ${pad(`${r.durationMs}ms`, 7)} ${r.error ?? ''}`.trimEnd(),
+              `${pad(r.sourceId, 24)} ${pad(r.outcome, 13)} ${pad(String(r.status ?? '-'), 6)} ${pad(String(r.counts.new), 4)} ${pad(String(r.counts.updated), 4)} ${pad(String(r.counts.unchanged), 4)} ${pad(`${r.durationMs}ms`, 7)} ${r.error ?? `next: ${r.nextFetchReason}`}`.trimEnd(),
             );
+          }
+          for (const r of results) {
+            if (r.movedTo) ctx.out(`  ${r.sourceId} moved permanently to ${r.movedTo}: edit its url in feeds.yaml (tributary check shows where)`);
           }
           const failed = results.filter((r) => r.outcome === 'failed').length;
           const fresh = results.reduce((n, r) => n + r.counts.new, 0);
@@ -146,6 +196,7 @@ listed as file:line:col: message.`,
       }
       const enabled = result.config.feeds.filter((f) => f.enabled).length;
       ctx.out(`${file}: ok (${result.config.feeds.length} sources, ${enabled} enabled)`);
+      for (const line of await movedAdvice(ctx, file)) ctx.out(line);
       return 0;
     },
   },
@@ -221,6 +272,48 @@ ${ENV_HELP}`,
     },
   },
 };
+
+async function runUntilSignal(logger: Logger, running: RunningRiver): Promise<number> {
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      running.close().then(resolve, (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        resolve();
+      });
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
+
+/**
+ * The feeds.yaml edits that permanent redirects call for, as `file:line:col: message` lines.
+ * Read from the database when there is one to read (PostgreSQL, or an embedded database that no
+ * other process holds); checking the file never creates a database.
+ */
+async function movedAdvice(ctx: Ctx, file: string): Promise<string[]> {
+  const config = ctx.appConfig();
+  if (!config.databaseUrl && !fs.existsSync(path.join(config.dataDir, 'pglite'))) return [];
+  let store;
+  try {
+    store = await openStore(config, ctx.logger(config, true));
+  } catch (err) {
+    return [`(moved feeds not checked: ${err instanceof TributaryError ? err.message : describeError(err)})`];
+  }
+  try {
+    const moved = await listMovedSources(store.db);
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    return moved.map((m) => {
+      const at = lines.findIndex((l) => l.includes(m.url));
+      const where = at >= 0 ? `${file}:${at + 1}:${lines[at]!.indexOf(m.url) + 1}` : `${file}:1:1`;
+      return `${where}: feed "${m.id}" moved permanently (301/308) to ${m.effectiveUrl}; change its url to ${m.effectiveUrl}`;
+    });
+  } finally {
+    await store.close();
+  }
+}
 
 function storyJson(s: Story) {
   return {

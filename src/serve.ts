@@ -14,12 +14,20 @@ import { syncSources } from './store/sources-repo.js';
 // orderly shutdown on SIGINT/SIGTERM.
 
 export interface RunningRiver {
+  /** Where HTTP listens; empty when running as a worker only. */
   readonly url: string;
   /** Resolves when the process has shut down. */
   close(): Promise<void>;
 }
 
-export async function serve(config: AppConfig, logger: Logger, opts: { readonly worker?: boolean } = {}): Promise<RunningRiver> {
+export interface ServeOptions {
+  /** Poll sources on schedule (default true). `serve --no-worker` leaves polling to `tributary worker`. */
+  readonly worker?: boolean;
+  /** Serve HTTP (default true). `tributary worker` runs the scheduler alone. */
+  readonly http?: boolean;
+}
+
+export async function serve(config: AppConfig, logger: Logger, opts: ServeOptions = {}): Promise<RunningRiver> {
   let river: RiverConfig = await loadRiver(config);
   const store = await openStore(config, logger);
   const { db } = store;
@@ -61,22 +69,26 @@ export async function serve(config: AppConfig, logger: Logger, opts: { readonly 
     },
   }, { current: river });
 
-  const app = buildServer({
-    db,
-    logger,
-    river: () => ({ title: river.title, baseUrl: river.baseUrl }),
-    publicBaseUrl: () => publicBaseUrl(river, config),
-  });
-  let address: string;
+  const app =
+    opts.http === false
+      ? null
+      : buildServer({
+          db,
+          logger,
+          river: () => ({ title: river.title, baseUrl: river.baseUrl }),
+          publicBaseUrl: () => publicBaseUrl(river, config),
+        });
+  let address = '';
   try {
-    address = await app.listen({ port: config.port, host: config.host });
+    if (app) address = await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     watcher.close();
     await scheduler?.stop();
     await store.close();
     throw err;
   }
-  logger.info({ url: address, public_url: publicBaseUrl(river, config), database: store.description }, 'serving the river');
+  if (app) logger.info({ url: address, public_url: publicBaseUrl(river, config), database: store.description, worker: scheduler !== null }, 'serving the river');
+  else logger.info({ database: store.description, sources: river.feeds.length }, 'worker polling');
 
   let closing: Promise<void> | null = null;
   return {
@@ -84,7 +96,7 @@ export async function serve(config: AppConfig, logger: Logger, opts: { readonly 
     close() {
       closing ??= (async () => {
         watcher.close();
-        await app.close();
+        await app?.close();
         await scheduler?.stop();
         await applying;
         await store.close();

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { refreshSource, type RefreshResult } from '../ingest/refresh-source.js';
 import type { Database } from '../store/database.js';
 import { claimDueSources, type ClaimedSource } from '../store/sources-repo.js';
+import { OutageDetector } from './outage.js';
 
 // The scheduler: a node-cron tick claims due sources (leased in the database, so overlapping ticks
 // and other processes never poll one source twice at once) and keeps at most `concurrency`
@@ -19,6 +20,8 @@ export interface PollerDeps {
   /** Read at every claim, so an edited feeds.yaml's settings apply without a restart. */
   readonly settings: () => RiverSettings;
   readonly owner?: string;
+  /** Shared by every refresh of this process, to tell our network failing from a publisher failing. */
+  readonly outage?: OutageDetector;
 }
 
 export function newLeaseOwner(): string {
@@ -30,9 +33,15 @@ function leaseMs(settings: RiverSettings): number {
   return settings.fetchTimeoutMs * 2 + 60_000;
 }
 
-async function safeRefresh(deps: PollerDeps, owner: string, source: ClaimedSource): Promise<RefreshResult | null> {
+async function safeRefresh(
+  deps: PollerDeps,
+  owner: string,
+  outage: OutageDetector,
+  maxHostWaitMs: number,
+  source: ClaimedSource,
+): Promise<RefreshResult | null> {
   try {
-    return await refreshSource({ db: deps.db, logger: deps.logger, settings: deps.settings(), owner }, source);
+    return await refreshSource({ db: deps.db, logger: deps.logger, settings: deps.settings(), owner, outage, maxHostWaitMs }, source);
   } catch (err) {
     deps.logger.error({ err, source_id: source.id }, 'refresh crashed');
     return null;
@@ -52,6 +61,7 @@ export interface PassOptions {
  */
 export async function runPass(deps: PollerDeps, opts: PassOptions = {}): Promise<RefreshResult[]> {
   const owner = deps.owner ?? newLeaseOwner();
+  const outage = deps.outage ?? new OutageDetector();
   const results: RefreshResult[] = [];
   const handled = new Set<string>();
   const running = new Set<Promise<void>>();
@@ -74,7 +84,8 @@ export async function runPass(deps: PollerDeps, opts: PassOptions = {}): Promise
           });
     for (const source of claimed) {
       handled.add(source.id);
-      const job = safeRefresh(deps, owner, source).then((r) => {
+      // A one-shot pass waits for a host's budget (up to a minute) rather than skipping sources.
+      const job = safeRefresh(deps, owner, outage, 60_000, source).then((r) => {
         if (r) results.push(r);
         running.delete(job);
       });
@@ -101,6 +112,7 @@ export interface Scheduler {
 /** The long-running loop of `tributary serve`: a tick every few seconds keeps the slots filled. */
 export function startScheduler(deps: PollerDeps, opts: { readonly cronExpression?: string } = {}): Scheduler {
   const owner = deps.owner ?? newLeaseOwner();
+  const outage = deps.outage ?? new OutageDetector();
   const running = new Set<Promise<void>>();
   let stopped = false;
   let claiming = false;
@@ -114,7 +126,8 @@ export function startScheduler(deps: PollerDeps, opts: { readonly cronExpression
       if (free <= 0) return;
       const claimed = await claimDueSources(deps.db, { owner, limit: free, leaseMs: leaseMs(settings) });
       for (const source of claimed) {
-        const job = safeRefresh(deps, owner, source).then(() => {
+        // The loop gives a busy host's source back after a short wait and moves on.
+        const job = safeRefresh(deps, owner, outage, 5_000, source).then(() => {
           running.delete(job);
           // A finished slot is refilled at once rather than at the next tick.
           if (!stopped) void fill();

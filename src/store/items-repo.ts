@@ -157,3 +157,20 @@ export async function storeItems(
   }
   return counts;
 }
+
+/**
+ * Publication times of the stories a source carried recently, newest first: the posting rate an
+ * adaptive interval is derived from.
+ */
+export async function recentPostTimes(db: Db, sourceId: string, opts: { days?: number; limit?: number } = {}): Promise<Date[]> {
+  const rows = await db
+    .selectFrom('items as i')
+    .innerJoin('item_sources as x', 'x.item_id', 'i.id')
+    .select('i.published_at')
+    .where('x.source_id', '=', sourceId)
+    .where('i.published_at', '>', sql<Date>`now() - make_interval(days => ${opts.days ?? 30})`)
+    .orderBy('i.published_at', 'desc')
+    .limit(opts.limit ?? 50)
+    .execute();
+  return rows.map((r) => r.published_at);
+}

@@ -7,7 +7,15 @@ import { attributePublisher, type KnownSource } from '../../src/ingest/attribute
 import { lockDataDir } from '../../src/store/data-dir-lock.js';
 import { storeItems } from '../../src/store/items-repo.js';
 import { migrate } from '../../src/store/migrate.js';
-import { claimDueSources, listKnownSources, recordFetchFailure, recordFetchSuccess, syncSources } from '../../src/store/sources-repo.js';
+import {
+  claimDueSources,
+  deferSource,
+  listKnownSources,
+  listMovedSources,
+  recordFetchFailure,
+  recordFetchSuccess,
+  syncSources,
+} from '../../src/store/sources-repo.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 let t: TestDatabase;
@@ -26,6 +34,7 @@ const src = (id: string, over: Partial<Source> = {}): Source => ({
   tags: [],
   everyMs: 15 * 60_000,
   enabled: true,
+  adaptive: false,
   ...over,
 });
 
@@ -49,6 +58,8 @@ function item(url: string | null, over: Partial<NormalizedItem> = {}): Normalize
 }
 
 async function reset(): Promise<void> {
+  await t.db.deleteFrom('fetch_log').execute();
+  await t.db.deleteFrom('hosts').execute();
   await t.db.deleteFrom('item_sources').execute();
   await t.db.deleteFrom('items').execute();
   await t.db.deleteFrom('sources').execute();
@@ -102,8 +113,8 @@ describe('claimDueSources', () => {
   it('a recorded poll releases the lease and schedules the next one; expired leases are reclaimed', async () => {
     await syncSources(t.db, [src('a'), src('b')]);
     const [a, b] = await claimDueSources(t.db, { owner: 'w1', limit: 2, leaseMs: 1_000 });
-    await recordFetchSuccess(t.db, a!.id, 'w1', { status: 200, etag: '"x"', lastModified: null, nextFetchAt: new Date(Date.now() + 3_600_000) });
-    await recordFetchFailure(t.db, b!.id, 'w1', { status: 500, error: 'HTTP 500', nextFetchAt: new Date(Date.now() - 1) });
+    await recordFetchSuccess(t.db, a!, 'w1', { status: 200, etag: '"x"', lastModified: null, nextFetchAt: new Date(Date.now() + 3_600_000), nextFetchReason: 'interval 1h' });
+    await recordFetchFailure(t.db, b!, 'w1', { status: 500, error: 'HTTP 500', nextFetchAt: new Date(Date.now() - 1), nextFetchReason: 'backoff', countsAsError: true });
     const rows = await t.db.selectFrom('sources').select(['id', 'etag', 'error_count', 'last_error', 'lease_owner']).orderBy('id').execute();
     expect(rows).toEqual([
       { id: 'a', etag: '"x"', error_count: 0, last_error: null, lease_owner: null },
@@ -116,6 +127,64 @@ describe('claimDueSources', () => {
     expect((await claimDueSources(t.db, { owner: 'w3', limit: 5, leaseMs: 60_000 })).map((s) => s.id)).toEqual(['b']);
     // --all ignores the schedule but not live leases.
     expect((await claimDueSources(t.db, { owner: 'w4', limit: 5, leaseMs: 60_000, ignoreSchedule: true })).map((s) => s.id)).toEqual(['a']);
+  });
+});
+
+describe('sources: gone, moved, paused hosts, deferrals', () => {
+  beforeEach(reset);
+
+  it('never claims a gone source until its url changes in feeds.yaml, which also forgets the move', async () => {
+    await syncSources(t.db, [src('a'), src('b')]);
+    const [a] = await claimDueSources(t.db, { owner: 'w1', limit: 1, leaseMs: 60_000, ids: ['a'] });
+    await recordFetchFailure(t.db, a!, 'w1', {
+      status: 410,
+      error: 'HTTP 410 Gone',
+      nextFetchAt: new Date(Date.now() - 1),
+      nextFetchReason: 'gone',
+      countsAsError: false,
+      gone: true,
+      permanentUrl: 'https://a.example/moved',
+    });
+    let row = await t.db.selectFrom('sources').selectAll().where('id', '=', 'a').executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ error_count: 0, effective_url: 'https://a.example/moved', host_key: 'a.example' });
+    expect(row.gone_at).toBeInstanceOf(Date);
+    expect((await claimDueSources(t.db, { owner: 'w2', limit: 5, leaseMs: 60_000, ignoreSchedule: true })).map((x) => x.id)).toEqual(['b']);
+    expect(await listMovedSources(t.db)).toEqual([{ id: 'a', url: 'https://a.example/feed', effectiveUrl: 'https://a.example/moved' }]);
+
+    await syncSources(t.db, [src('a', { url: 'https://a.example/new-feed' }), src('b')]);
+    row = await t.db.selectFrom('sources').selectAll().where('id', '=', 'a').executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ gone_at: null, effective_url: null, next_fetch_reason: 'url changed in feeds.yaml' });
+    const [again] = await claimDueSources(t.db, { owner: 'w3', limit: 5, leaseMs: 60_000, ids: ['a'] });
+    expect(again).toMatchObject({ id: 'a', fetchUrl: 'https://a.example/new-feed', effectiveUrl: null });
+  });
+
+  it('fetches a moved source from its new address and keeps the feed schedule hints across polls', async () => {
+    await syncSources(t.db, [src('a')]);
+    const [a] = await claimDueSources(t.db, { owner: 'w1', limit: 1, leaseMs: 60_000 });
+    const schedule = { ttlMinutes: 60, updatePeriod: 'daily' as const, updateFrequency: 2, skipHours: [1, 2], skipDays: ['Sunday'] };
+    await recordFetchSuccess(t.db, a!, 'w1', {
+      status: 200,
+      etag: null,
+      lastModified: null,
+      feedSchedule: schedule,
+      permanentUrl: 'https://feeds.a-cdn.net/a',
+      nextFetchAt: new Date(Date.now() - 1),
+      nextFetchReason: 'ttl 60m',
+    });
+    const [b] = await claimDueSources(t.db, { owner: 'w1', limit: 1, leaseMs: 60_000 });
+    expect(b).toMatchObject({ fetchUrl: 'https://feeds.a-cdn.net/a', hostKey: 'a-cdn.net', feedSchedule: schedule });
+  });
+
+  it('skips sources whose host is paused, and deferral is not a failure', async () => {
+    await syncSources(t.db, [src('a'), src('b')]);
+    await t.db.insertInto('hosts').values({ host_key: 'a.example', paused_until: new Date(Date.now() + 60_000), pause_reason: 'HTTP 429' }).execute();
+    const claimed = await claimDueSources(t.db, { owner: 'w1', limit: 5, leaseMs: 60_000, ignoreSchedule: true });
+    expect(claimed.map((x) => x.id)).toEqual(['b']);
+    const until = new Date(Date.now() + 30_000);
+    await deferSource(t.db, 'b', 'w1', until, 'waiting for b.example: busy');
+    const row = await t.db.selectFrom('sources').selectAll().where('id', '=', 'b').executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ error_count: 0, last_error: null, lease_owner: null, next_fetch_reason: 'waiting for b.example: busy' });
+    expect(row.next_fetch_at).toEqual(until);
   });
 });
 
@@ -181,7 +250,7 @@ describe('migrate', () => {
   it('is idempotent and records versions', async () => {
     expect(await migrate(t.db)).toEqual([]);
     const versions = await t.db.selectFrom('schema_migrations').select('version').orderBy('version').execute();
-    expect(versions.map((v) => v.version)).toEqual([1, 2]);
+    expect(versions.map((v) => v.version)).toEqual([1, 2, 3]);
   });
 });
 
