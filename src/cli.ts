@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadAppConfig, type AppConfig } from './config.js';
-import type { Story } from './domain.js';
+import type { SourceStatus, Story } from './domain.js';
 import { renderSourceHistory, renderSourcesTable } from './commands/sources-table.js';
 import { fetchLogJson, sourceJson } from './http/api-routes.js';
 import { describeError, TributaryError } from './errors.js';
@@ -11,7 +11,7 @@ import { loadRiver, openStore } from './app.js';
 import { serve, type RunningRiver } from './serve.js';
 import { closeFetchAgents } from './ingest/fetch-feed.js';
 import { runPass } from './scheduler/poller.js';
-import { formatProblem, loadFeedsFile } from './sources.js';
+import { formatProblem, loadFeedsFile, locateFeedValue } from './sources.js';
 import { listStories } from './store/items-query.js';
 import { migrate } from './store/migrate.js';
 import { listMovedSources, syncSources } from './store/sources-repo.js';
@@ -153,10 +153,18 @@ ${ENV_HELP}`,
           { db: store.db, logger, settings: () => river.settings },
           { ...(values.all || ids ? { ignoreSchedule: true } : {}), ...(ids ? { ids } : {}) },
         );
+        // Sources asked for by id but not polled: say why rather than 'nothing due'.
+        const notPolled: string[] = [];
+        for (const id of ids ?? []) {
+          if (results.some((r) => r.sourceId === id)) continue;
+          const status = await getSourceStatus(store.db, id);
+          notPolled.push(`${id}: not polled: ${status ? whyNotPolled(status) : 'unknown source'}`);
+        }
         if (values.json) {
-          ctx.out(JSON.stringify({ results }, null, 2));
+          ctx.out(JSON.stringify({ results, not_polled: notPolled }, null, 2));
         } else if (results.length === 0) {
-          ctx.out('no sources due (use --all to poll every source now)');
+          if (notPolled.length) for (const line of notPolled) ctx.out(line);
+          else ctx.out('no sources due (use --all to poll every source now)');
         } else {
           ctx.out(`${pad('SOURCE', 24)} ${pad('RESULT', 13)} ${pad('STATUS', 6)} ${pad('NEW', 4)} ${pad('UPD', 4)} ${pad('SAME', 4)} ${pad('TIME', 7)} ERROR / NEXT`);
           for (const r of results) {
@@ -167,6 +175,7 @@ ${ENV_HELP}`,
           for (const r of results) {
             if (r.movedTo) ctx.out(`  ${r.sourceId} moved permanently to ${r.movedTo}: edit its url in feeds.yaml (tributary check shows where)`);
           }
+          for (const line of notPolled) ctx.out(line);
           const failed = results.filter((r) => r.outcome === 'failed').length;
           const fresh = results.reduce((n, r) => n + r.counts.new, 0);
           ctx.out(`${results.length} sources polled, ${failed} failed, ${fresh} new stories`);
@@ -273,6 +282,14 @@ ${ENV_HELP}`,
   },
 };
 
+/** Why a source could not be polled now (gone, its host paused, disabled, another poller has it). */
+function whyNotPolled(s: SourceStatus): string {
+  if (!s.enabled) return 'disabled in feeds.yaml';
+  if (s.goneAt) return `gone since ${s.goneAt.toISOString()} (410); change its url in feeds.yaml to poll it again`;
+  if (s.hostPausedUntil) return `its host asked us to wait until ${s.hostPausedUntil.toISOString()} (Retry-After)`;
+  return 'another poller holds it right now';
+}
+
 async function runUntilSignal(logger: Logger, running: RunningRiver): Promise<number> {
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -304,11 +321,10 @@ async function movedAdvice(ctx: Ctx, file: string): Promise<string[]> {
   }
   try {
     const moved = await listMovedSources(store.db);
-    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    const text = fs.readFileSync(file, 'utf8');
     return moved.map((m) => {
-      const at = lines.findIndex((l) => l.includes(m.url));
-      const where = at >= 0 ? `${file}:${at + 1}:${lines[at]!.indexOf(m.url) + 1}` : `${file}:1:1`;
-      return `${where}: feed "${m.id}" moved permanently (301/308) to ${m.effectiveUrl}; change its url to ${m.effectiveUrl}`;
+      const at = locateFeedValue(text, m.id, 'url');
+      return `${file}:${at?.line ?? 1}:${at?.col ?? 1}: feed "${m.id}" moved permanently (301/308) to ${m.effectiveUrl}; change its url to ${m.effectiveUrl}`;
     });
   } finally {
     await store.close();

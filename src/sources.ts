@@ -563,3 +563,22 @@ export function readProblem(file: string, err: unknown): ConfigProblem {
           : `feeds file cannot be read: ${describeError(err)}`;
   return { file, line: 1, col: 1, message };
 }
+
+/**
+ * Where a feed's key is written in a feeds.yaml text: 1-based line and column of the value of
+ * `key` in the feeds entry whose id is `id` (used to point at the line to edit), or null.
+ */
+export function locateFeedValue(text: string, id: string, key: string): { line: number; col: number } | null {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false });
+  const feeds = isMap(doc.contents) ? doc.contents.get('feeds', true) : null;
+  if (!isSeq(feeds)) return null;
+  for (const entry of feeds.items) {
+    if (!isMap(entry) || String(entry.get('id')) !== id) continue;
+    const value = entry.get(key, true);
+    if (!isNode(value) || !value.range) return null;
+    const pos = lineCounter.linePos(value.range[0]);
+    return { line: pos.line, col: pos.col };
+  }
+  return null;
+}

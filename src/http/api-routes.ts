@@ -119,7 +119,8 @@ export type SourceState = 'ok' | 'error' | 'gone' | 'disabled' | 'moved' | 'rate
  *   3. rate-limited  its host asked us to wait (429/503 Retry-After) and the pause has not run out;
  *                    before `error` because such answers usually also count as errors, and the
  *                    pause, not the error count, decides when the source is polled next
- *   4. error         the latest poll failed (error_count > 0)
+ *   4. error         the latest poll failed (error_count > 0, or an error not counted against
+ *                    the source, such as a suspected network outage)
  *   5. new           never fetched yet
  *   6. moved         fetched fine, but from a permanent redirect's target: feeds.yaml should follow
  *   7. ok
@@ -130,7 +131,8 @@ export function sourceState(s: SourceStatus, now: Date = new Date()): SourceStat
   if (!s.enabled || !s.active) return 'disabled';
   if (s.goneAt) return 'gone';
   if (s.hostPausedUntil && s.hostPausedUntil.getTime() > now.getTime()) return 'rate-limited';
-  if (s.errorCount > 0) return 'error';
+  // A failure that did not count against the source (a suspected network outage) is still a failure.
+  if (s.errorCount > 0 || s.lastError !== null) return 'error';
   if (!s.lastFetchedAt) return 'new';
   if (s.effectiveUrl) return 'moved';
   return 'ok';

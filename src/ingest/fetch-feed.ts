@@ -298,7 +298,10 @@ class RedirectChain {
     message: string,
     extra: { status?: number; retryAfter?: Date | null; cause?: unknown } = {},
   ): FetchError {
-    return new FetchError(reason, message, { url: this.current.href, permanentUrl: this.permanentUrl, ...extra });
+    // A redirect failure (a loop, too many hops, no Location) means the chain never reached a feed:
+    // its permanent hops are no new home to remember.
+    const permanentUrl = reason === 'redirects' ? null : this.permanentUrl;
+    return new FetchError(reason, message, { url: this.current.href, permanentUrl, ...extra });
   }
 }
 

@@ -117,6 +117,7 @@ export async function refreshSource(deps: RefreshDeps, source: ClaimedSource): P
       );
       deps.outage.reachable(source.hostKey);
       status = fetched.status;
+      // Only a poll that was itself redirected announces the move; later polls go straight there.
       const movedTo = movedFrom(source, fetched.permanentUrl);
       if (movedTo) log.warn({ moved_to: movedTo }, 'feed moved permanently; edit its url in feeds.yaml');
 
@@ -130,7 +131,7 @@ export async function refreshSource(deps: RefreshDeps, source: ClaimedSource): P
             status: 304,
             etag: fetched.etag ?? source.etag,
             lastModified: fetched.lastModified ?? source.lastModified,
-            permanentUrl: fetched.permanentUrl,
+            permanentUrl: fetched.permanentUrl ?? source.effectiveUrl,
             nextFetchAt: plan.at,
             nextFetchReason: plan.reason,
           });
@@ -169,7 +170,7 @@ export async function refreshSource(deps: RefreshDeps, source: ClaimedSource): P
           feedTitle: feed.title,
           feedHomeUrl: feed.homeUrl,
           feedSchedule: feed.schedule,
-          permanentUrl: fetched.permanentUrl,
+          permanentUrl: fetched.permanentUrl ?? source.effectiveUrl,
           nextFetchAt: planned.at,
           nextFetchReason: planned.reason,
         });
@@ -193,7 +194,8 @@ export async function refreshSource(deps: RefreshDeps, source: ClaimedSource): P
     // Any HTTP answer, even an error status, proves the network reaches that publisher.
     if (status !== null) deps.outage.reachable(source.hostKey);
     const message = describeError(err);
-    const permanentUrl = fetchErr?.permanentUrl ?? null;
+    // A poll of the new address that does not redirect again keeps the known move.
+    const permanentUrl = fetchErr?.permanentUrl ?? source.effectiveUrl;
     const now = clock();
     let outcome: RefreshOutcome = 'failed';
     let countsAsError = true;
@@ -251,7 +253,7 @@ export async function refreshSource(deps: RefreshDeps, source: ClaimedSource): P
       { status, duration_ms: durationMs, err: expected ? undefined : err, error: message, outcome, next_fetch_at: plan.at, why: plan.reason },
       'fetch failed',
     );
-    return result(source.id, outcome, status, ZERO, 0, message, durationMs, plan, movedFrom(source, permanentUrl));
+    return result(source.id, outcome, status, ZERO, 0, message, durationMs, plan, movedFrom(source, fetchErr?.permanentUrl ?? null));
   }
 
   function logEntry(
