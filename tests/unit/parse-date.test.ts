@@ -40,6 +40,30 @@ describe('parseDate', () => {
     { name: 'surrounding whitespace', input: '\n   Tue, 07 May 2024 09:30:00 GMT  \n', expected: '2024-05-07T09:30:00.000Z' },
     { name: 'hyphenated date', input: '07-May-2024 09:30:00 GMT', expected: '2024-05-07T09:30:00.000Z' },
     { name: 'unknown alphabetic zone is read as UTC', input: 'Tue, 07 May 2024 09:30:00 XYZ', expected: '2024-05-07T09:30:00.000Z' },
+    { name: 'wrong day name is ignored (7 May 2024 was a Tuesday)', input: 'Mon, 07 May 2024 09:30:00 GMT', expected: '2024-05-07T09:30:00.000Z' },
+    { name: 'two-digit year with an obsolete zone', input: '07 May 24 09:30 EDT', expected: '2024-05-07T13:30:00.000Z' },
+    { name: 'military zone Z with a two-digit year', input: 'Tue, 07 May 24 09:30:00 Z', expected: '2024-05-07T09:30:00.000Z' },
+    // Comments and folding whitespace anywhere (RFC 2822 §3.2.3), from the W3C validator's cases
+    { name: 'comments between tokens', input: 'Thu(oh how I hate thursdays), 9(th) Feb(ruary) 2006 23:59:45 +0000(GMT r0x0rz)', expected: '2006-02-09T23:59:45.000Z' },
+    { name: 'nested comments and an escaped parenthesis', input: 'Thu, 09 (nested (comment) Mar)Feb(escaped comment\\) 2005) 2006()23:59:45 +0000', expected: '2006-02-09T23:59:45.000Z' },
+    { name: 'whitespace around the comma and tabs', input: 'Thu , \t 09  Feb\t2006  23:59:45\t +0000', expected: '2006-02-09T23:59:45.000Z' },
+    // Variants found in the corpus walk (tests/integration/corpus.test.ts prints what is left)
+    { name: 'Portuguese day and month names (UOL Notícias)', input: 'Seg, 24 Set 2018 19:22:00 -0300', expected: '2018-09-24T22:22:00.000Z' },
+    { name: 'Portuguese "Sáb" and "Dez"', input: 'Sáb, 22 Dez 2018 10:00:00 -0200', expected: '2018-12-22T12:00:00.000Z' },
+    { name: 'French abbreviated month with a dot', input: '12 juil. 2019 10:00:00 +0200', expected: '2019-07-12T08:00:00.000Z' },
+    { name: 'German "Mär"', input: 'Mi, 06 Mär 2024 12:00:00 +0100', expected: '2024-03-06T11:00:00.000Z' },
+    { name: 'Dutch "mrt"', input: 'wo, 06 mrt 2024 12:00:00 +0100', expected: '2024-03-06T11:00:00.000Z' },
+    { name: 'Spanish "dic"', input: 'Lun, 02 Dic 2024 08:00:00 GMT', expected: '2024-12-02T08:00:00.000Z' },
+    { name: '12-hour clock with am and a zone (ROME corpus)', input: 'Mon, 21 Jan 2008 8:56 am PST', expected: '2008-01-21T16:56:00.000Z' },
+    { name: '12-hour clock with pm', input: 'Sun, 20 Apr 2014 8:19 pm CEST', expected: '2014-04-20T18:19:00.000Z' },
+    { name: '12 am is midnight', input: '20 Apr 2014 12:05 AM', expected: '2014-04-20T00:05:00.000Z' },
+    { name: '12 pm is noon', input: '20 Apr 2014 12:05 p.m.', expected: '2014-04-20T12:05:00.000Z' },
+    { name: 'month first with a day name and PM (feed-rs corpus)', input: 'Sat, Dec 16 2023 02:02:33 PM', expected: '2023-12-16T14:02:33.000Z' },
+    { name: 'US-style month first', input: 'May 7, 2024', expected: '2024-05-07T00:00:00.000Z' },
+    { name: 'month first with an ordinal and a time', input: 'January 5th, 2024 10:00 GMT', expected: '2024-01-05T10:00:00.000Z' },
+    { name: 'asctime', input: 'Sun Nov  6 08:49:37 1994', expected: '1994-11-06T08:49:37.000Z' },
+    { name: 'year first with slashes (Chinese feed in the RSParser corpus)', input: '2020/1/10 14:16:00', expected: '2020-01-10T14:16:00.000Z' },
+    { name: 'year first with slashes, date only', input: '2020/01/10', expected: '2020-01-10T00:00:00.000Z' },
     // ISO 8601 / RFC 3339 / W3C-DTF
     { name: 'RFC 3339 with Z', input: '2024-03-01T09:15:30Z', expected: '2024-03-01T09:15:30.000Z' },
     { name: 'RFC 3339 lower-case t and z', input: '2024-03-01t09:15:30z', expected: '2024-03-01T09:15:30.000Z' },
@@ -59,6 +83,8 @@ describe('parseDate', () => {
     { name: 'leap second is read as :59', input: '2016-12-31T23:59:60Z', expected: '2016-12-31T23:59:59.000Z' },
     { name: '24:00 is the next midnight', input: '2024-03-01T24:00:00Z', expected: '2024-03-02T00:00:00.000Z' },
     { name: 'year below 100 is not mapped to 19xx', input: '0099-01-01T00:00:00Z', expected: '0099-01-01T00:00:00.000Z' },
+    { name: 'one-digit seconds (ROME corpus)', input: '2006-01-17T12:35:9+01:00', expected: '2006-01-17T11:35:09.000Z' },
+    { name: 'dc:date with a fraction and an offset', input: '2002-10-02T10:00:00.25-05:00', expected: '2002-10-02T15:00:00.250Z' },
   ])('reads $name', ({ input, expected }) => {
     expect(parseDate(input)?.toISOString()).toBe(expected);
   });
@@ -80,7 +106,12 @@ describe('parseDate', () => {
     { name: 'word that only starts like a month', input: 'Tue, 07 Marsh 2024 09:30:00 GMT' },
     { name: 'day 32', input: 'Tue, 32 May 2024 09:30:00 GMT' },
     { name: 'garbage after the date', input: '2024-03-01T10:00:00Z and more' },
-    { name: 'US-style month first', input: 'May 7, 2024' },
+    { name: 'a prefix naming two months ("jui": juin or juillet)', input: '12 jui 2019' },
+    { name: 'hour 13 with pm', input: '20 Apr 2014 13:05 pm' },
+    { name: 'day-first slashes (ambiguous)', input: '10/1/2020' },
+    { name: 'June 31st', input: 'Sat, 31 Jun 2006 23:08:26 +1000' },
+    { name: 'an offset missing a digit', input: '2017-06-13T03:18:00+00:0' },
+    { name: 'placeholder text', input: 'insert published date here' },
   ])('returns null for $name', ({ input }) => {
     expect(parseDate(input)).toBeNull();
   });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -182,6 +182,38 @@ describe('parseFeed edge cases', () => {
   it('reads an RSS feed without items', async () => {
     expect(await parseFeed(rss(''), { url: 'https://feeds.example/feed' })).toEqual({ format: 'rss', title: 'T', homeUrl: 'https://site.example/', items: [], schedule: EMPTY_SCHEDULE });
   });
+
+  // Document shapes feedparser and gofeed read and rss-parser alone does not (corpus: feedparser
+  // tests/wellformed/namespace, feedvalidator testcases/atom, node-feedparser, feed-rs).
+  it.each([
+    { name: 'RSS without a channel is an empty feed', body: '<rss version="2.0"></rss>', format: 'rss', title: null, items: [] },
+    { name: 'RSS items directly under <rss>', body: '<rss><item><title>i</title></item></rss>', format: 'rss', title: null, items: ['i'] },
+    { name: 'RDF without a channel, items at the root', body: '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"><item><title>i</title></item></rdf:RDF>', format: 'rss', title: null, items: ['i'] },
+    { name: 'Atom with a prefixed root', body: '<atom:feed xmlns:atom="http://www.w3.org/2005/Atom"><atom:title>F</atom:title><atom:entry><atom:title>e</atom:title></atom:entry></atom:feed>', format: 'atom', title: 'F', items: ['e'] },
+    { name: 'Atom with a prefix and XHTML as the default namespace', body: '<a:feed xmlns:a="http://www.w3.org/2005/Atom" xmlns="http://www.w3.org/1999/xhtml"><a:title>F</a:title><a:entry><a:title>e</a:title><a:content type="xhtml"><div><p>x</p></div></a:content></a:entry></a:feed>', format: 'atom', title: 'F', items: ['e'] },
+    { name: 'Atom entries prefixed where they are declared', body: '<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title><p0:entry xmlns:p0="http://www.w3.org/2005/Atom"><p0:title>e</p0:title></p0:entry></feed>', format: 'atom', title: 'F', items: ['e'] },
+    { name: 'RSS 1.0 without a default namespace', body: '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:rss="http://purl.org/rss/1.0/"><rss:channel><rss:title>F</rss:title></rss:channel><rss:item><rss:title>i</rss:title></rss:item></rdf:RDF>', format: 'rss', title: 'F', items: ['i'] },
+    { name: 'RSS 2.0 in the Userland namespace with a prefix', body: '<r:rss version="2.0" xmlns:r="http://backend.userland.com/rss2"><r:channel><r:title>F</r:title><r:item><r:title>i</r:title></r:item></r:channel></r:rss>', format: 'rss', title: 'F', items: ['i'] },
+    { name: 'an Atom entry document is a one-entry feed', body: '<?xml version="1.0"?><entry xmlns="http://www.w3.org/2005/Atom"><id>urn:e</id><title>e</title><link href="https://a.example/e"/></entry>', format: 'atom', title: null, items: ['e'] },
+  ])('$name', async ({ body, format, title, items }) => {
+    const feed = await parseFeed(body, { url: 'https://feeds.example/feed' });
+    expect({ format: feed.format, title: feed.title, items: feed.items.map((i) => i.title) }).toEqual({ format, title, items });
+  });
+
+  it('keeps atom:link an extension in RSS 2.0 (only the feed\'s own prefix is dropped)', async () => {
+    const feed = await parseFeed(rss('<item><link>https://site.example/p</link><atom:link xmlns:atom="http://www.w3.org/2005/Atom" rel="alternate" href="https://other.example/"/></item>'), { url: 'https://feeds.example/feed' });
+    expect(item(feed, 0).link).toBe('https://site.example/p');
+  });
+
+  it('reads text-only XHTML (Atom 0.3 mode="xml") as that text', async () => {
+    const feed = await parseFeed('<feed version="0.3" xmlns="http://purl.org/atom/ns#"><entry><title type="application/xhtml+xml" mode="xml">&#x41; &lt; B</title></entry></feed>', { url: 'https://feeds.example/feed' });
+    expect(item(feed, 0).title).toBe('A &lt; B');
+  });
+
+  it('strips control characters sax lets through, by way of the lenient path', async () => {
+    const feed = await parseFeed(rss('<item><title>ab\u0008cd</title></item>'), { url: 'https://feeds.example/feed' });
+    expect(item(feed, 0).title).toBe('abcd');
+  });
 });
 
 describe('parseFeed rejects what is not a feed', () => {
@@ -193,10 +225,10 @@ describe('parseFeed rejects what is not a feed', () => {
     { name: 'plain text', body: () => 'Service Unavailable', message: /^not a feed: the document is neither XML nor JSON$/ },
     { name: 'random XML', body: () => '<?xml version="1.0"?><catalog><book/></catalog>', message: /^not a feed: the root element is <catalog>/ },
     { name: 'an OPML file', body: () => '<opml version="2.0"><head/><body/></opml>', message: /^not a feed: the root element is <opml>/ },
-    { name: 'RSS without a channel', body: () => '<rss version="2.0"></rss>', message: /^not a feed: <rss> has no <channel>$/ },
-    { name: 'RDF without a channel', body: () => '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>', message: /^not a feed: <rdf:RDF> has no <channel>$/ },
+    { name: 'an Atom entry document outside the Atom namespace', body: () => '<entry><title>t</title></entry>', message: /^not a feed: the root element is <entry>/ },
+    { name: 'a mismatched close tag', body: () => '<rss version="2.0"><channel><title>t</subtitle></channel></rss>', message: /^malformed feed XML: Unexpected close tag/ },
     { name: 'malformed XML', body: () => fixture('malformed.xml'), message: /^malformed feed XML: Unexpected close tag, Line: 6/ },
-    { name: 'truncated XML', body: () => '<rss version="2.0"><channel><title>T</title>', message: /^malformed feed XML: Unclosed root tag/ },
+    { name: 'XML cut off inside its root tag', body: () => '<rss version="2.0"', message: /^malformed feed XML: / },
     { name: 'a DTD entity (never expanded)', body: () => '<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><rss version="2.0"><channel><title>&xxe;</title></channel></rss>', message: null },
     { name: 'invalid JSON', body: () => '{"version": "https://jsonfeed.org/version/1", "items": [', message: /^invalid JSON Feed: / },
   ])('$name', async ({ body, message }) => {
@@ -213,69 +245,14 @@ describe('parseFeed rejects what is not a feed', () => {
     expect(err.message).toMatch(message);
   });
 
-  it('escapes control characters in error messages (a UTF-16 body read as UTF-8)', async () => {
-    const err = await parseError('<\u0000r\u0000s\u0000s\u0000>');
+  it('names an illegal character without embedding it (a UTF-16 body read as UTF-8)', async () => {
+    const err = await parseError('<\u0000r\u0000s\u0000s\u0000>\u0000<\u0000t\u0000>\u0000<\u0000/\u0000r\u0000s\u0000s\u0000>\u0000<\u0000/\u0000t\u0000>\u0000');
     expect(err.kind).toBe('parse');
-    expect(err.message).not.toMatch(/[\u0000-\u001f]/);
+    expect(err.message).toBe('malformed feed XML: character U+0000 at offset 1 is not allowed in XML');
   });
 
   it('keeps the parser error as the cause', async () => {
     const err = await parseError(fixture('malformed.xml'));
     expect(err.cause).toBeInstanceOf(Error);
-  });
-});
-
-// Real-world documents from other parsers' test suites (shared/corpus, outside the repo). Resolved
-// relative to the repository root, never by absolute path.
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CORPUS = path.resolve(REPO_ROOT, '..', 'shared', 'corpus');
-const MANIFEST = path.join(CORPUS, 'manifest.tsv');
-const corpusPresent = existsSync(MANIFEST);
-if (!corpusPresent) console.warn(`parse-feed corpus sample skipped: ${MANIFEST} not found (../shared is absent)`);
-
-describe.skipIf(!corpusPresent)('parseFeed over a sample of the shared corpus', () => {
-  const SAMPLE_SIZE = 300;
-  const FORMATS = new Set(['rss2', 'atom1', 'jsonfeed', 'rss1']);
-
-  it('parses each sampled document or rejects it with a parse error, without crashing', async () => {
-    const rows = readFileSync(MANIFEST, 'utf8')
-      .split('\n')
-      .slice(1)
-      .map((line) => line.split('\t'))
-      .filter(([file, format, wellFormed]) => file && FORMATS.has(format ?? '') && wellFormed === 'yes')
-      .map(([file]) => file ?? '')
-      .sort();
-    // Deterministic: every k-th document of the sorted list.
-    const step = Math.max(1, Math.ceil(rows.length / SAMPLE_SIZE));
-    const sample = rows.filter((_, i) => i % step === 0);
-    let parsed = 0;
-    let rejected = 0;
-    let items = 0;
-    for (const file of sample) {
-      const body = readFileSync(path.join(CORPUS, file), 'utf8');
-      try {
-        const feed = await parseFeed(body, { url: 'https://corpus.example/feed' });
-        parsed++;
-        items += feed.items.length;
-        for (const it of feed.items) {
-          // Invariants every consumer relies on.
-          for (const url of [it.link, it.origLink, it.origin?.url ?? null]) {
-            if (url !== null) expect(url, file).toMatch(/^https?:\/\//);
-          }
-          for (const date of [it.publishedAt, it.updatedAt]) {
-            if (date !== null) expect(Number.isNaN(date.getTime()), file).toBe(false);
-          }
-        }
-      } catch (err) {
-        expect(err, file).toBeInstanceOf(TributaryError);
-        expect((err as TributaryError).kind, file).toBe('parse');
-        rejected++;
-      }
-    }
-    console.info(`corpus sample: ${sample.length} documents, ${parsed} parsed (${items} items), ${rejected} rejected as parse errors`);
-    expect(parsed + rejected).toBe(sample.length);
-    // These documents are well-formed feeds: nearly all must parse (the rest are UTF-16 files read
-    // as UTF-8 here, empty <rss/> test cases and prefixed roots rss-parser does not dispatch).
-    expect(parsed / sample.length).toBeGreaterThan(0.9);
   });
 });
