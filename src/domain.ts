@@ -15,7 +15,18 @@ export interface Source {
   readonly enabled: boolean;
   /** Adapt the interval to the observed posting rate (per-feed `adaptive`, else settings.adaptive). */
   readonly adaptive: boolean;
+  /** `aggregator`: its items are other publishers' stories; credit goes to them (issue #4). */
+  readonly kind: SourceKind;
+  /** What the republished entry carries of this source's stories (default summary). */
+  readonly content: ContentPolicy;
+  /** Patterns removed from item content: plain text (a line/paragraph containing it) or `css:SELECTOR`. */
+  readonly strip: readonly string[];
+  /** Fetch each item's page for its <link rel="canonical"> (politely, cached, bounded per poll). */
+  readonly resolveCanonical: boolean;
 }
+
+export type SourceKind = 'publisher' | 'aggregator';
+export type ContentPolicy = 'full' | 'summary' | 'none';
 
 export interface RiverSettings {
   /** Default poll interval (settings.every, default 15m). */
@@ -116,6 +127,8 @@ export interface ParsedItem {
   readonly contentHtml: string | null;
   readonly categories: readonly string[];
   readonly origin: OriginRef | null;
+  /** dc:source: for aggregators often the original story's URL (absolute). */
+  readonly dcSource?: string | null;
 }
 
 /** What the feed document says about how often to poll it (RSS 2.0 ttl/skipHours/skipDays, RSS 1.0 syndication module). */
@@ -143,7 +156,7 @@ export interface ParsedFeed {
 
 /** An item ready for storage: canonical identity decided, HTML sanitised, dates settled. */
 export interface NormalizedItem {
-  /** Identity key: 'url:' + canonical URL, or 'guid:' + sourceId + ':' + guid when the item has no link. */
+  /** Identity key (src/ingest/identity.ts): 'url:' + identity URL, or 'guid:' + sourceId + ':' + guid when the item has no link. */
   readonly identityKey: string;
   readonly canonicalUrl: string | null;
   readonly guid: string | null;
@@ -161,6 +174,10 @@ export interface NormalizedItem {
   readonly origin: OriginRef | null;
   /** Hash of the material fields (title, text): a change means the story was edited. */
   readonly contentHash: string;
+  /** Normalised title, for grouping one story carried under different URLs. */
+  readonly titleKey: string;
+  /** 64-bit SimHash of the story's text, 16 hex digits. */
+  readonly simhash: string;
 }
 
 export interface Publisher {
@@ -193,6 +210,29 @@ export interface Story {
   readonly categories: readonly string[];
   /** The guid the publisher used, when any. */
   readonly guid: string | null;
+  /** The story cluster (one story carried by several publishers under different URLs), when any. */
+  readonly clusterId: string | null;
+  /** Other publishers that carried the same story (its cluster's other members), earliest first. */
+  readonly alsoPublishedBy: readonly AlsoPublished[];
+  /** What the republished entry may carry (the content policy of the source its text came from). */
+  readonly contentPolicy: ContentPolicy;
+}
+
+export interface AlsoPublished {
+  readonly storyId: string;
+  readonly url: string | null;
+  readonly publisher: Publisher;
+  readonly publishedAt: Date;
+}
+
+/** An earlier version of a story, replaced by a material edit. */
+export interface StoryRevision {
+  readonly replacedAt: Date;
+  readonly title: string;
+  readonly summary: string | null;
+  readonly content: string | null;
+  readonly updatedAt: Date;
+  readonly sourceId: string | null;
 }
 
 /** Per-source state as the API and CLI show it. */

@@ -34,6 +34,10 @@ export interface SourcesTable {
   host_key: string | null;
   feed_schedule: ColumnType<FeedScheduleHints | null, string | null, string | null>;
   adaptive: Generated<boolean>;
+  kind: Generated<'publisher' | 'aggregator'>;
+  content_policy: Generated<'full' | 'summary' | 'none'>;
+  strip: ColumnType<string[], string | undefined, string>;
+  resolve_canonical: Generated<boolean>;
 }
 
 export interface HostsTable {
@@ -88,6 +92,35 @@ export interface ItemsTable {
   updated_at: Timestamp;
   first_seen_at: DefaultedTimestamp;
   search: ColumnType<string, never, never>;
+  identity_version: Generated<number>;
+  title_key: string | null;
+  simhash: string | null;
+  cluster_id: string | null;
+}
+
+export interface ItemRevisionsTable {
+  id: Generated<string>;
+  item_id: string;
+  replaced_at: Timestamp;
+  title: string;
+  summary: string | null;
+  content: string | null;
+  content_hash: string;
+  source_id: string | null;
+  updated_at: Timestamp;
+}
+
+export interface PageCanonicalsTable {
+  url: string;
+  canonical_url: string | null;
+  status: number | null;
+  error: string | null;
+  fetched_at: Timestamp;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
 }
 
 export interface ItemSourcesTable {
@@ -112,6 +145,9 @@ export interface Database {
   hosts: HostsTable;
   host_slots: HostSlotsTable;
   fetch_log: FetchLogTable;
+  item_revisions: ItemRevisionsTable;
+  page_canonicals: PageCanonicalsTable;
+  meta: MetaTable;
   schema_migrations: SchemaMigrationsTable;
 }
 
