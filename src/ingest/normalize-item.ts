@@ -1,14 +1,27 @@
-// ParsedItem -> NormalizedItem: decide the story's identity, sanitise its HTML, settle its dates.
-// Pure: the clock comes in as ctx.now.
+// ParsedItem -> NormalizedItem: decide the story's identity, sanitise its HTML, settle its dates,
+// fingerprint its title and text for near-duplicate grouping. Pure: the clock comes in as ctx.now.
 import { createHash } from 'node:crypto';
 import type { NormalizedItem, OriginRef, ParsedItem } from '../domain.js';
 import { canonicalUrl } from './canonical-url.js';
+import { identityKeyFor } from './identity.js';
 import { escapeHtml, htmlToText, sanitizeHtml } from './sanitize-html.js';
+import { simhash } from './simhash.js';
+import { titleKey } from './title-key.js';
+
+// refresh-source.ts imports storyIdFor from here; the identity rules themselves live in identity.ts.
+export { storyIdFor } from './identity.js';
 
 export interface NormalizeContext {
   readonly sourceId: string;
   readonly feedUrl: string;
   readonly now: Date;
+  /**
+   * The original story's URL, when the item is an aggregator's republication and the original was
+   * found (dc:source, the page's rel=canonical, an attribution link). The story's canonical URL and
+   * identity come from it; the item's `link` stays what the feed published. Ignored when it is not
+   * an absolute http(s) URL.
+   */
+  readonly originalUrl?: string | null;
 }
 
 /** A date further ahead than this is a publisher's clock or time-zone error, not a scheduled story. */
@@ -16,16 +29,15 @@ const FUTURE_TOLERANCE_MS = 24 * 60 * 60 * 1000;
 const MAX_CATEGORIES = 20;
 const DERIVED_TITLE_CHARS = 80;
 const DERIVED_SUMMARY_CHARS = 400;
-/**
- * Longer guids are hashed in the identity key: a key must fit a B-tree index entry (PostgreSQL caps
- * those near 2.7 kB), and some feeds put whole URLs with long query strings or even text in <guid>.
- */
-const MAX_GUID_KEY_CHARS = 500;
 
 /** Normalise one parsed item. Null when it has nothing to identify it by (no link, guid or title). */
 export function normalizeItem(item: ParsedItem, ctx: NormalizeContext): NormalizedItem | null {
-  // FeedBurner rewrites links to its click tracker and keeps the publisher's URL in origLink.
-  const canonical = (item.origLink ? canonicalUrl(item.origLink) : null) ?? (item.link ? canonicalUrl(item.link) : null);
+  // In order: the original story an aggregator republished; FeedBurner's origLink (it rewrites
+  // links to its click tracker and keeps the publisher's URL there); the item's own link.
+  const canonical =
+    (ctx.originalUrl ? canonicalUrl(ctx.originalUrl) : null) ??
+    (item.origLink ? canonicalUrl(item.origLink) : null) ??
+    (item.link ? canonicalUrl(item.link) : null);
   const guid = stripControls(item.guid).trim() || null;
   const titleText = htmlToText(stripControls(item.title));
   // Base for relative URLs in the HTML: the page the story was published at, else the feed.
@@ -38,12 +50,9 @@ export function normalizeItem(item: ParsedItem, ctx: NormalizeContext): Normaliz
     (content ? nonEmpty(escapeHtml(truncate(htmlToText(content), DERIVED_SUMMARY_CHARS))) : null);
   const bodyText = htmlToText(content ?? summary);
 
-  let identityKey: string;
-  if (canonical) identityKey = `url:${canonical}`;
-  else if (guid) identityKey = `guid:${ctx.sourceId}:${guid.length > MAX_GUID_KEY_CHARS ? `sha256:${sha256Hex(guid)}` : guid}`;
-  // Neither link nor guid: the title is all that tells this item apart within its feed.
-  else if (titleText) identityKey = `guid:${ctx.sourceId}:title:${sha256Hex(titleText)}`;
-  else return null;
+  // The canonical URL, else the guid, else the title (identity.ts: the rules are versioned).
+  const identityKey = identityKeyFor({ canonicalUrl: canonical, sourceId: ctx.sourceId, guid, title: titleText });
+  if (identityKey === null) return null;
 
   const title = titleText || truncate(htmlToText(summary ?? content), DERIVED_TITLE_CHARS) || '(untitled)';
   return {
@@ -62,36 +71,11 @@ export function normalizeItem(item: ParsedItem, ctx: NormalizeContext): Normaliz
     // Text only, whitespace collapsed: re-indented markup, re-ordered attributes or a tracking
     // parameter changed inside a link are not edits a reader would notice.
     contentHash: sha256Hex(`${title}\n${bodyText}`),
+    titleKey: titleKey(title),
+    // The text only: papers carrying one wire story dress its headline differently, and the title
+    // has its own key. A story with no text gets EMPTY_SIMHASH (all zeros): nothing to compare.
+    simhash: simhash(bodyText),
   };
-}
-
-/**
- * The public story id: the first 20 characters of the lower-case, unpadded base32 (RFC 4648 §6) of
- * SHA-256(identityKey), i.e. 100 bits. Part of the identity contract: ids appear in published feeds
- * and API URLs, so this function must never change.
- */
-export function storyIdFor(identityKey: string): string {
-  const digest = createHash('sha256').update(identityKey, 'utf8').digest();
-  return base32(digest).slice(0, 20);
-}
-
-const BASE32_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
-
-function base32(bytes: Uint8Array): string {
-  let out = '';
-  let buffer = 0;
-  let bits = 0;
-  for (const byte of bytes) {
-    buffer = (buffer << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32_ALPHABET[(buffer >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-    buffer &= (1 << bits) - 1;
-  }
-  if (bits > 0) out += BASE32_ALPHABET[(buffer << (5 - bits)) & 31];
-  return out;
 }
 
 function sha256Hex(s: string): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalUrl, urlHost } from '../../src/ingest/canonical-url.js';
+import { canonicalUrl, identityUrl, urlHost } from '../../src/ingest/canonical-url.js';
 import { isTrackingParam, TRACKING_PARAMS, TRACKING_PREFIXES } from '../../src/ingest/tracking-params.js';
 
 describe('canonicalUrl: one case per tracking parameter in the data list', () => {
@@ -79,6 +79,138 @@ describe('canonicalUrl rules', () => {
     const once = canonicalUrl('HTTPS://User@News.Example:443/a/../b%7e?z=1&utm_source=x&a=%c3%a9#frag');
     expect(once).toBe('https://news.example/b~?a=%C3%A9&z=1');
     expect(canonicalUrl(once ?? '')).toBe(once);
+  });
+});
+
+describe('canonicalUrl: AMP forms map to the plain article when certain', () => {
+  it.each([
+    { name: 'trailing /amp/ segment', input: 'https://x.example/2026/11/story/amp/', expected: 'https://x.example/2026/11/story/' },
+    { name: 'trailing /amp segment', input: 'https://x.example/2026/11/story/amp', expected: 'https://x.example/2026/11/story' },
+    { name: 'trailing /amp/ keeps the query', input: 'https://x.example/story/amp/?id=7', expected: 'https://x.example/story/?id=7' },
+    { name: '?amp=1 removed', input: 'https://x.example/story?amp=1', expected: 'https://x.example/story' },
+    { name: '?amp removed', input: 'https://x.example/story?amp', expected: 'https://x.example/story' },
+    { name: '?amp= removed', input: 'https://x.example/story?amp=', expected: 'https://x.example/story' },
+    { name: '?amp=1 removed, other parameters kept', input: 'https://x.example/story?p=2&amp=1', expected: 'https://x.example/story?p=2' },
+    { name: '?outputType=amp removed', input: 'https://x.example/story?outputType=amp', expected: 'https://x.example/story' },
+    { name: '?outputtype=AMP removed (any case)', input: 'https://x.example/story?outputtype=AMP', expected: 'https://x.example/story' },
+    { name: 'AMP viewer parameters removed', input: 'https://x.example/story?amp_js_v=0.1&usqp=mq331AQ&id=3', expected: 'https://x.example/story?id=3' },
+    { name: 'Google AMP cache /c/s/ (https origin)', input: 'https://www-example-com.cdn.ampproject.org/c/s/www.example.com/story', expected: 'https://www.example.com/story' },
+    { name: 'Google AMP cache /c/ (http origin)', input: 'https://www-example-com.cdn.ampproject.org/c/www.example.com/story', expected: 'http://www.example.com/story' },
+    { name: 'Google AMP cache /v/s/ (viewer)', input: 'https://www-example-com.cdn.ampproject.org/v/s/www.example.com/story?amp_js_v=0.1&usqp=mq331AQHKAFQArABIA', expected: 'https://www.example.com/story' },
+    { name: 'Google AMP cache of an /amp/ page', input: 'https://www-example-com.cdn.ampproject.org/c/s/www.example.com/2026/11/story/amp/', expected: 'https://www.example.com/2026/11/story/' },
+    { name: 'Google AMP cache keeps the origin query', input: 'https://www-example-com.cdn.ampproject.org/c/s/www.example.com/story?id=9&utm_source=x', expected: 'https://www.example.com/story?id=9' },
+    { name: 'AMP cache without a subdomain', input: 'https://cdn.ampproject.org/c/s/www.example.com/story', expected: 'https://www.example.com/story' },
+    { name: 'Bing AMP cache', input: 'https://www-example-com.bing-amp.com/c/s/www.example.com/story', expected: 'https://www.example.com/story' },
+    { name: 'Google AMP viewer /amp/s/', input: 'https://www.google.com/amp/s/www.example.com/story', expected: 'https://www.example.com/story' },
+    { name: 'Google AMP viewer /amp/ (http origin)', input: 'https://www.google.com/amp/www.example.com/story', expected: 'http://www.example.com/story' },
+    { name: 'Google AMP viewer on a country domain', input: 'https://www.google.co.uk/amp/s/news.example.co.uk/a/amp', expected: 'https://news.example.co.uk/a' },
+    { name: 'nested AMP cache and viewer', input: 'https://www.google.com/amp/s/www-example-com.cdn.ampproject.org/c/s/www.example.com/story', expected: 'https://www.example.com/story' },
+  ])('$name', ({ input, expected }) => {
+    expect(canonicalUrl(input)).toBe(expected);
+  });
+
+  it.each([
+    { name: '/amp alone (a section, not an article)', input: 'https://x.example/amp' },
+    { name: '/amp/ alone', input: 'https://x.example/amp/' },
+    { name: 'an amp segment mid-path', input: 'https://x.example/news/amp/world-1' },
+    { name: 'a segment merely ending in amp', input: 'https://x.example/reviews/champ' },
+    { name: 'an upper-case AMP segment', input: 'https://x.example/story/AMP' },
+    { name: '.amp.html (one publisher\'s convention)', input: 'https://x.example/story.amp.html' },
+    { name: 'the amp. host prefix (identity only, see identityUrl)', input: 'https://amp.example.com/story' },
+    { name: '?amp=0', input: 'https://x.example/story?amp=0' },
+    { name: '?outputType=print', input: 'https://x.example/story?outputType=print' },
+    { name: 'an AMP cache image (/i/)', input: 'https://www-example-com.cdn.ampproject.org/i/s/www.example.com/a.jpg' },
+    { name: 'an AMP cache path with no origin host', input: 'https://cdn.ampproject.org/c/s/nohost/story' },
+    { name: 'google.com/amp/ outside the viewer form', input: 'https://www.google.com/amp/' },
+    { name: 'a look-alike cache host', input: 'https://cdn.ampproject.org.evil.example/c/s/www.example.com/story' },
+    { name: 'a look-alike Google host', input: 'https://www.google.evil.example/amp/s/www.example.com/story' },
+  ])('keeps $name', ({ input }) => {
+    expect(canonicalUrl(input)).toBe(input);
+  });
+});
+
+describe('identityUrl folds one site\'s spellings of a story', () => {
+  it.each([
+    { name: 'http -> https', input: 'http://x.example/a', expected: 'https://x.example/a' },
+    { name: 'www. removed', input: 'https://www.x.example/a', expected: 'https://x.example/a' },
+    { name: 'amp. removed', input: 'https://amp.theguardian.com/world/2026/story', expected: 'https://theguardian.com/world/2026/story' },
+    { name: 'http and www. together', input: 'http://www.x.example/a', expected: 'https://x.example/a' },
+    { name: 'a trailing slash on a non-root path', input: 'https://x.example/a/', expected: 'https://x.example/a' },
+    { name: 'several trailing slashes', input: 'https://x.example/a//', expected: 'https://x.example/a' },
+    { name: 'a trailing slash before a query', input: 'https://x.example/a/?id=1', expected: 'https://x.example/a?id=1' },
+    { name: 'index.html', input: 'https://x.example/news/index.html', expected: 'https://x.example/news' },
+    { name: 'index.htm', input: 'https://x.example/news/index.htm', expected: 'https://x.example/news' },
+    { name: 'index.php with its query', input: 'https://x.example/index.php?p=12', expected: 'https://x.example/?p=12' },
+    { name: 'index.html at the root', input: 'http://www.x.example/index.html', expected: 'https://x.example/' },
+    { name: 'an AMP endpoint behind an index file', input: 'https://x.example/story/amp/index.html', expected: 'https://x.example/story' },
+    { name: 'a registrable domain under a two-label suffix', input: 'http://www.bbc.co.uk/news/1', expected: 'https://bbc.co.uk/news/1' },
+    { name: 'a tenant of a hosting platform', input: 'http://www.alice.blogspot.com/p/', expected: 'https://alice.blogspot.com/p' },
+    { name: 'canonicalises first (tracking, AMP, case)', input: 'HTTP://WWW.X.example/a/amp/?utm_source=rss&amp=1', expected: 'https://x.example/a' },
+  ])('$name', ({ input, expected }) => {
+    expect(identityUrl(input)).toBe(expected);
+  });
+
+  it.each([
+    { name: 'the root path', input: 'https://x.example/' },
+    { name: 'an explicit port keeps its scheme', input: 'http://x.example:8080/a' },
+    { name: 'an IPv4 host with a port', input: 'http://127.0.0.1:8080/a' },
+    { name: 'an IPv6 host with a port', input: 'http://[::1]:8080/a' },
+    { name: 'www. on a public suffix (www.co.uk)', input: 'https://www.co.uk/a' },
+    { name: 'www. on a private suffix (www.github.io)', input: 'https://www.github.io/a' },
+    { name: 'www. before a single label', input: 'https://www.localhost/a' },
+    { name: 'amp. as the registrable name (amp.dev)', input: 'https://amp.dev/documentation' },
+    { name: 'other subdomains', input: 'https://blog.x.example/a' },
+    { name: 'a host merely starting with www', input: 'https://wwwx.example/a' },
+    { name: 'other file names', input: 'https://x.example/news/index2.html' },
+    { name: 'the query order and values', input: 'https://x.example/a?b=2&c=3' },
+    { name: 'path case', input: 'https://x.example/A/b' },
+  ])('keeps $name', ({ input }) => {
+    expect(identityUrl(input)).toBe(input);
+  });
+
+  it.each([
+    { name: 'not a URL', input: 'not a url' },
+    { name: 'a tag URI', input: 'tag:x.example,2026:1' },
+  ])('returns $name unchanged', ({ input }) => {
+    expect(identityUrl(input)).toBe(input);
+  });
+
+  it.each([
+    { name: 'http/https', a: 'http://x.example/2026/story', b: 'https://x.example/2026/story' },
+    { name: 'www/bare', a: 'https://www.x.example/2026/story', b: 'https://x.example/2026/story' },
+    { name: 'amp/plain (path)', a: 'https://x.example/2026/story/amp/', b: 'https://x.example/2026/story' },
+    { name: 'amp/plain (host)', a: 'https://amp.x.example/2026/story', b: 'https://www.x.example/2026/story' },
+    { name: 'amp/plain (cache)', a: 'https://x-example.cdn.ampproject.org/c/s/x.example/2026/story', b: 'http://x.example/2026/story/' },
+    { name: 'trailing slash', a: 'https://x.example/2026/story/', b: 'https://x.example/2026/story' },
+  ])('gives one identity to $name', ({ a, b }) => {
+    expect(identityUrl(canonicalUrl(a) ?? a)).toBe(identityUrl(canonicalUrl(b) ?? b));
+  });
+
+  it.each([
+    { name: 'different paths', a: 'https://x.example/a', b: 'https://x.example/b' },
+    { name: 'different subdomains', a: 'https://blog.x.example/a', b: 'https://x.example/a' },
+    { name: 'different queries', a: 'https://x.example/a?id=1', b: 'https://x.example/a?id=2' },
+    { name: 'different ports', a: 'http://x.example:8080/a', b: 'http://x.example:8081/a' },
+    { name: 'two tenants of one platform', a: 'https://alice.github.io/a', b: 'https://bob.github.io/a' },
+    { name: 'path case', a: 'https://x.example/A', b: 'https://x.example/a' },
+  ])('keeps apart $name', ({ a, b }) => {
+    expect(identityUrl(canonicalUrl(a) ?? a)).not.toBe(identityUrl(canonicalUrl(b) ?? b));
+  });
+
+  it('is idempotent and a fixed point of canonicalUrl on every case above', () => {
+    const inputs = [
+      'http://www.x.example/a/',
+      'https://amp.x.example/story/amp/index.html?amp=1',
+      'https://www-example-com.cdn.ampproject.org/v/s/www.example.com/story/amp/',
+      'http://x.example:8080/a//',
+      'https://x.example/index.php?p=1&utm_source=x',
+      'https://www.co.uk/a/',
+    ];
+    for (const input of inputs) {
+      const once = identityUrl(input);
+      expect(identityUrl(once), input).toBe(once);
+      expect(canonicalUrl(once), input).toBe(once);
+    }
   });
 });
 

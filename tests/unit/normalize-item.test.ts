@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { ParsedItem } from '../../src/domain.js';
 import { normalizeItem, storyIdFor } from '../../src/ingest/normalize-item.js';
 import { parseFeed } from '../../src/ingest/parse-feed.js';
+import { EMPTY_SIMHASH, hammingDistance, simhash } from '../../src/ingest/simhash.js';
+import { titleKey } from '../../src/ingest/title-key.js';
 
 const NOW = new Date('2024-06-01T12:00:00Z');
 const CTX = { sourceId: 'agg', feedUrl: 'https://aggregator.example/feed.xml', now: NOW };
@@ -49,9 +51,78 @@ describe('normalizeItem identity', () => {
     expect(normalizeItem(item, CTX)).toBeNull();
   });
 
+  it.each([
+    { name: 'http and www. fold into the key, not the display URL', item: parsed({ link: 'http://www.pub.example/a/' }), key: 'url:https://pub.example/a', canonical: 'http://www.pub.example/a/' },
+    { name: 'an AMP link maps to the article', item: parsed({ link: 'https://pub.example/2026/11/story/amp/' }), key: 'url:https://pub.example/2026/11/story', canonical: 'https://pub.example/2026/11/story/' },
+    { name: 'a Google AMP cache link maps to the article', item: parsed({ link: 'https://www-pub-example.cdn.ampproject.org/c/s/www.pub.example/story?amp=1' }), key: 'url:https://pub.example/story', canonical: 'https://www.pub.example/story' },
+  ])('identity rules v2: $name', ({ item, key, canonical }) => {
+    const n = normalizeItem(item, CTX);
+    expect(n?.identityKey).toBe(key);
+    expect(n?.canonicalUrl).toBe(canonical);
+  });
+
   it('keeps the link exactly as published', () => {
     const link = 'https://Aggregator.example/r/1?utm_source=rss';
     expect(normalizeItem(parsed({ link }), CTX)?.link).toBe(link);
+  });
+});
+
+describe('normalizeItem with the original story URL of an aggregator item (ctx.originalUrl)', () => {
+  const republished = parsed({
+    link: 'https://aggregator.example/r/123?utm_source=rss',
+    origLink: 'https://aggregator.example/p/123',
+    guid: 'agg-123',
+    title: 'Council approves bridge',
+  });
+
+  it.each([
+    { name: 'the original URL wins over link and origLink', originalUrl: 'https://www.publisher.example/2026/bridge?fbclid=x', key: 'url:https://publisher.example/2026/bridge', canonical: 'https://www.publisher.example/2026/bridge' },
+    { name: 'an AMP original maps to the article', originalUrl: 'https://publisher.example/2026/bridge/amp/', key: 'url:https://publisher.example/2026/bridge', canonical: 'https://publisher.example/2026/bridge/' },
+    { name: 'null falls back to origLink', originalUrl: null, key: 'url:https://aggregator.example/p/123', canonical: 'https://aggregator.example/p/123' },
+    { name: 'an unusable original falls back to origLink', originalUrl: 'javascript:alert(1)', key: 'url:https://aggregator.example/p/123', canonical: 'https://aggregator.example/p/123' },
+    { name: 'an empty original falls back to origLink', originalUrl: '', key: 'url:https://aggregator.example/p/123', canonical: 'https://aggregator.example/p/123' },
+  ])('$name', ({ originalUrl, key, canonical }) => {
+    const n = normalizeItem(republished, { ...CTX, originalUrl });
+    expect(n?.identityKey).toBe(key);
+    expect(n?.canonicalUrl).toBe(canonical);
+    expect(n?.link).toBe('https://aggregator.example/r/123?utm_source=rss');
+    expect(n?.guid).toBe('agg-123');
+  });
+
+  it('gives a link-less item an identity from the original URL', () => {
+    const n = normalizeItem(parsed({ title: 'T' }), { ...CTX, originalUrl: 'https://publisher.example/t' });
+    expect(n?.identityKey).toBe('url:https://publisher.example/t');
+    expect(n?.link).toBeNull();
+  });
+
+  it('still resolves relative URLs in the HTML against the aggregator page it came from', () => {
+    const n = normalizeItem(parsed({ link: 'https://aggregator.example/r/1', summaryHtml: '<img src="pic.png">' }), { ...CTX, originalUrl: 'https://publisher.example/a' });
+    expect(n?.summary).toBe('<img src="https://aggregator.example/r/pic.png" />');
+  });
+});
+
+describe('normalizeItem near-duplicate fingerprints', () => {
+  it.each([
+    { name: 'from the title and the content', item: parsed({ guid: 'g', title: 'BREAKING: Storm hits coast - The Daily', contentHtml: '<p>A storm <b>hit</b> the coast on Monday.</p>' }), titleKey: titleKey('BREAKING: Storm hits coast - The Daily'), simhash: simhash('A storm hit the coast on Monday.') },
+    { name: 'from the summary when there is no content', item: parsed({ guid: 'g', title: 'Storm', summaryHtml: '<p>Summary text here</p>' }), titleKey: 'storm', simhash: simhash('Summary text here') },
+    { name: 'of a derived title', item: parsed({ guid: 'g', summaryHtml: '<p>Words only</p>' }), titleKey: 'words only', simhash: simhash('Words only') },
+    { name: 'empty text gives the empty SimHash', item: parsed({ guid: 'g', title: 'Only a title' }), titleKey: 'only a title', simhash: EMPTY_SIMHASH },
+  ])('$name', ({ item, titleKey: key, simhash: hash }) => {
+    const n = normalizeItem(item, CTX);
+    expect(n?.titleKey).toBe(key);
+    expect(n?.simhash).toBe(hash);
+    expect(n?.simhash).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('gives two dressings of one wire story the same title key and close SimHashes', () => {
+    const body = '<p>The central bank raised interest rates by a quarter point on Tuesday, citing persistent inflation in services and housing costs across the region.</p>';
+    const a = normalizeItem(parsed({ link: 'https://a.example/1', title: 'Central bank raises rates - Daily A', contentHtml: body }), CTX);
+    const b = normalizeItem(parsed({ link: 'https://b.example/9', title: 'Central bank raises rates | B Times', contentHtml: `${body}<p>Reporting by Agency.</p>` }), CTX);
+    expect(a?.titleKey).toBe('central bank raises rates');
+    expect(b?.titleKey).toBe(a?.titleKey);
+    const other = normalizeItem(parsed({ link: 'https://c.example/2', title: 'Local team wins cup', contentHtml: '<p>The home side won the regional cup final after extra time in front of a record crowd on Saturday evening.</p>' }), CTX);
+    if (!a || !b || !other) throw new Error('items did not normalise');
+    expect(hammingDistance(a.simhash, b.simhash)).toBeLessThan(hammingDistance(a.simhash, other.simhash));
   });
 });
 
