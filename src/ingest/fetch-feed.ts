@@ -84,6 +84,8 @@ export interface FetchOptions {
   /** Longest silence while the body streams (default min(timeoutMs, 20 s)). */
   bodyTimeoutMs?: number;
   userAgent?: string;
+  /** The Accept header (default ACCEPT, feed formats first); a page fetch asks for HTML instead. */
+  accept?: string;
   /** Cancels the fetch (shutdown); its reason is rethrown as-is, not wrapped in a FetchError. */
   signal?: AbortSignal;
   /** Replaces our agents (connectTimeoutMs then does not apply). It must do its own DNS guarding:
@@ -172,7 +174,7 @@ export async function fetchFeed(url: string, validators: CacheValidators, opts: 
     // they go on every hop, as HTTP clients that follow redirects do with request headers.
     headers: {
       'user-agent': opts.userAgent ?? USER_AGENT,
-      accept: ACCEPT,
+      accept: opts.accept ?? ACCEPT,
       'accept-encoding': ACCEPT_ENCODING,
       ...conditionalHeaders(validators),
     },
