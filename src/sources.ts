@@ -9,9 +9,10 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node, type YAMLMap } from 'yaml';
 import { didYouMean } from './did-you-mean.js';
-import type { RiverConfig, RiverSettings, Source } from './domain.js';
+import type { ContentPolicy, RiverConfig, RiverSettings, Source, SourceKind } from './domain.js';
 import { describeError } from './errors.js';
 import { DAY, formatDuration, MINUTE, parseByteSize, parseDuration, SECOND } from './durations.js';
+import { readStripPattern, stripPatternProblem } from './ingest/strip-content.js';
 
 export interface ConfigProblem {
   readonly file: string;
@@ -45,7 +46,28 @@ const SETTINGS_KEYS = [
   'max_interval',
   'adaptive',
 ] as const;
-const FEED_KEYS = ['id', 'url', 'name', 'homepage', 'tags', 'every', 'enabled', 'adaptive'] as const;
+const FEED_KEYS = [
+  'id',
+  'url',
+  'name',
+  'homepage',
+  'tags',
+  'every',
+  'enabled',
+  'adaptive',
+  'kind',
+  'content',
+  'strip',
+  'resolve_canonical',
+] as const;
+
+// Issue #4. An aggregator's items are other publishers' stories (credit goes to them); `content` is
+// what the republished entry carries of a source's text. Summary by default: republishing whole
+// articles is the publisher's call, made explicitly per feed.
+const SOURCE_KINDS: readonly SourceKind[] = ['publisher', 'aggregator'];
+const CONTENT_POLICIES: readonly ContentPolicy[] = ['full', 'summary', 'none'];
+const DEFAULT_KIND: SourceKind = 'publisher';
+const DEFAULT_CONTENT: ContentPolicy = 'summary';
 
 const DEFAULT_TITLE = 'Tributary';
 const DEFAULT_SETTINGS: RiverSettings = {
@@ -256,6 +278,10 @@ class Validator {
       const everyMs = this.duration(e.get('every'), `${where}.every`, EVERY_LIMITS);
       const enabled = this.boolean(e.get('enabled'), `${where}.enabled`);
       const adaptive = this.boolean(e.get('adaptive'), `${where}.adaptive`);
+      const kind = this.oneOf(e.get('kind'), `${where}.kind`, SOURCE_KINDS);
+      const content = this.oneOf(e.get('content'), `${where}.content`, CONTENT_POLICIES);
+      const strip = this.stripPatterns(e.get('strip'), `${where}.strip`);
+      const resolveCanonical = this.boolean(e.get('resolve_canonical'), `${where}.resolve_canonical`);
       if (typeof id !== 'string' || typeof url !== 'string') return;
       sources.push({
         id,
@@ -266,6 +292,10 @@ class Validator {
         everyMs: everyMs ?? defaultEveryMs,
         enabled: enabled ?? true,
         adaptive: adaptive ?? defaultAdaptive,
+        kind: kind ?? DEFAULT_KIND,
+        content: content ?? DEFAULT_CONTENT,
+        strip: strip ?? [],
+        resolveCanonical: resolveCanonical ?? false,
       });
     });
     return sources;
@@ -411,6 +441,57 @@ class Validator {
       if (!tags.includes(tag)) tags.push(tag);
     });
     return ok ? tags : undefined;
+  }
+
+  /** One of a few words, exactly (they are lower-case in feeds.yaml and the docs); a near miss gets a suggestion. */
+  private oneOf<T extends string>(entry: Entry | undefined, label: string, allowed: readonly T[]): T | undefined {
+    if (entry === undefined || isNull(entry.value)) return undefined;
+    const v = isScalar(entry.value) ? entry.value.value : undefined;
+    if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+    const suggestion = typeof v === 'string' ? didYouMean(v, allowed) : null;
+    const hint = suggestion === null ? '' : `; did you mean "${suggestion}"?`;
+    this.report.at(entry.offset, `${label} must be one of ${allowed.join(', ')}, got ${describe(entry.value)}${hint}`);
+    return undefined;
+  }
+
+  /**
+   * `strip:` patterns: text, or `css:SELECTOR` (checked by compiling it), each reported at its own
+   * line:col. Stored trimmed, `css:` prefixes lower-cased, duplicates dropped.
+   */
+  private stripPatterns(entry: Entry | undefined, label: string): string[] | undefined {
+    if (entry === undefined || isNull(entry.value)) return undefined;
+    if (!isSeq(entry.value)) {
+      const hint = isScalar(entry.value) && typeof entry.value.value === 'string' ? `; write a list, e.g. [${JSON.stringify(entry.value.value)}]` : '';
+      this.report.at(entry.offset, `${label} must be a list of text or css:SELECTOR patterns, got ${describe(entry.value)}${hint}`);
+      return undefined;
+    }
+    const patterns: string[] = [];
+    let ok = true;
+    entry.value.items.forEach((raw, i) => {
+      const node = this.deref(isNode(raw) ? raw : null);
+      const offset = isNode(raw) ? start(raw) : entry.offset;
+      if (!isScalar(node) || typeof node.value !== 'string' || node.value.trim() === '') {
+        // `- Source: NewsNow` and `- css: .promo` are YAML mappings, a slip easy to make with patterns.
+        const quote = isMap(node)
+          ? '; put the pattern in quotes (an unquoted ": " makes it a YAML mapping)'
+          : isScalar(node) && node.value !== null && typeof node.value !== 'string'
+            ? '; put it in quotes if it is meant as text'
+            : '';
+        this.report.at(offset, `${label}[${i}] must be a non-empty string, got ${describe(node)}${quote}`);
+        ok = false;
+        return;
+      }
+      const problem = stripPatternProblem(node.value);
+      if (problem !== null) {
+        this.report.at(offset, `${label}[${i}] ${JSON.stringify(node.value.trim())} ${problem}`);
+        ok = false;
+        return;
+      }
+      const pattern = readStripPattern(node.value);
+      const stored = pattern.kind === 'css' ? `css:${pattern.selector}` : pattern.text;
+      if (!patterns.includes(stored)) patterns.push(stored);
+    });
+    return ok ? patterns : undefined;
   }
 
   private duration(entry: Entry | undefined, label: string, limits: { min: number; max: number }): number | undefined {

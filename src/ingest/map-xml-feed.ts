@@ -45,6 +45,7 @@ function rssItem(node: XmlElement, parentBase: Base): ParsedItem {
     title: rssTitle(first(node, 'title')) ?? rssTitle(first(node, 'dc:title')),
     link: httpUrl(rssLink(node), base.url) ?? permalink ?? pickLink(all(node, 'atom:link'), base),
     origLink: httpUrl(text(first(node, 'feedburner:origLink')), base.url),
+    dcSource: dcSource(node, base),
     author: authorText(text(first(node, 'dc:creator'))) ?? authorText(text(first(node, 'author'))),
     publishedAt: dateOf(node, 'pubDate') ?? dateOf(node, 'dc:date'),
     updatedAt: dateOf(node, 'atom:updated') ?? dateOf(node, 'dcterms:modified'),
@@ -106,6 +107,7 @@ function atomEntry(node: XmlElement, parentBase: Base, feedAuthor: string | null
     title: textConstruct(first(node, 'title')),
     link: pickLink(all(node, 'link'), base),
     origLink: httpUrl(text(first(node, 'feedburner:origLink')), base.url),
+    dcSource: dcSource(node, base),
     // RFC 4287 §4.2.1: an entry without an author inherits the feed's.
     author: personName(first(node, 'author')) ?? authorText(text(first(node, 'dc:creator'))) ?? feedAuthor,
     // Atom requires <updated> but not <published>: an entry that only says when it was last updated
@@ -128,6 +130,20 @@ function atomSource(source: XmlElement | undefined, parentBase: Base): OriginRef
   // Prefer the origin's feed URL (rel=self), matching what RSS <source url> gives.
   const url = pickLink(links, base, 'self') ?? pickLink(links, base);
   return origin(plainText(textConstruct(first(source, 'title'))), url, text(first(source, 'id')).trim() || null);
+}
+
+/**
+ * Dublin Core `dc:source` of an item or entry: "a related resource from which the described resource
+ * is derived". Aggregators use it for the original story's URL. Only a URL counts (free text such
+ * as "Reuters" names no resource we can link to); a relative one resolves like the item's link.
+ */
+function dcSource(node: XmlElement, base: Base): string | null {
+  const source = first(node, 'dc:source');
+  if (!source) return null;
+  // RSS 1.0 writes a resource as <dc:source rdf:resource="…"/>.
+  const value = text(source).trim() || attr(source, 'rdf:resource')?.trim() || '';
+  const looksLikeUrl = /^[a-z][a-z0-9+.-]*:/i.test(value) || value.startsWith('/') || value.startsWith('.');
+  return looksLikeUrl ? httpUrl(value, withBase(base, source).url) : null;
 }
 
 /**

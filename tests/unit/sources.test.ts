@@ -138,7 +138,7 @@ describe('parseFeedsYaml: each rule reports its message at the right line:col', 
     {
       name: 'unknown feed key without a close match lists the known keys',
       yaml: lines('feeds:', '  - id: a', '    url: https://a.example/feed', '    colour: blue'),
-      problems: ['4:5: unknown key "colour" in feeds[0]; known keys are id, url, name, homepage, tags, every, enabled, adaptive'],
+      problems: ['4:5: unknown key "colour" in feeds[0]; known keys are id, url, name, homepage, tags, every, enabled, adaptive, kind, content, strip, resolve_canonical'],
     },
     // --- required keys and ids ---
     {
@@ -335,6 +335,164 @@ describe('parseFeedsYaml: each rule reports its message at the right line:col', 
   });
 });
 
+describe('parseFeedsYaml: kind, content, strip and resolve_canonical (issue #4)', () => {
+  /** A one-feed file with the given extra lines; the extra lines start at line 4. */
+  const feed = (...extra: string[]): string => lines('feeds:', '  - id: a', '    url: https://a.example/feed', ...extra);
+
+  it.each([
+    { name: 'kind publisher', extra: ['    kind: publisher'], expected: { kind: 'publisher' } },
+    { name: 'kind aggregator', extra: ['    kind: aggregator'], expected: { kind: 'aggregator' } },
+    { name: 'kind left empty takes the default', extra: ['    kind:'], expected: { kind: 'publisher' } },
+    { name: 'content full', extra: ['    content: full'], expected: { content: 'full' } },
+    { name: 'content summary', extra: ['    content: summary'], expected: { content: 'summary' } },
+    { name: 'content none', extra: ['    content: none'], expected: { content: 'none' } },
+    { name: 'resolve_canonical true', extra: ['    resolve_canonical: true'], expected: { resolveCanonical: true } },
+    { name: 'resolve_canonical false', extra: ['    resolve_canonical: false'], expected: { resolveCanonical: false } },
+    { name: 'strip empty list', extra: ['    strip: []'], expected: { strip: [] } },
+    { name: 'strip empty value', extra: ['    strip:'], expected: { strip: [] } },
+    {
+      name: 'strip text patterns, trimmed, in order',
+      extra: ['    strip:', '      - "  You can view this story on their website "', '      - CLICK HERE TO GET THE'],
+      expected: { strip: ['You can view this story on their website', 'CLICK HERE TO GET THE'] },
+    },
+    {
+      name: 'strip css patterns: prefix in any case, selector trimmed',
+      extra: ['    strip: ["css:.share-bar", "CSS:  aside.promo > p ", "css:p:has(> a[href*=\'app.example\'])"]'],
+      expected: { strip: ['css:.share-bar', 'css:aside.promo > p', "css:p:has(> a[href*='app.example'])"] },
+    },
+    {
+      name: 'strip duplicates dropped',
+      extra: ['    strip: ["Sponsored", "css:.ad", "Sponsored", "css: .ad"]'],
+      expected: { strip: ['Sponsored', 'css:.ad'] },
+    },
+    {
+      name: 'strip list shared through an anchor',
+      extra: ['    strip: &boiler ["CLICK HERE TO GET THE"]'],
+      expected: { strip: ['CLICK HERE TO GET THE'] },
+    },
+  ])('$name', ({ extra, expected }) => {
+    expect(configOf(feed(...extra)).feeds[0]).toMatchObject(expected);
+  });
+
+  it.each([
+    {
+      name: 'misspelt kind suggests the word',
+      extra: ['    kind: agregator'],
+      problems: ['4:11: feeds[0].kind must be one of publisher, aggregator, got "agregator"; did you mean "aggregator"?'],
+    },
+    {
+      name: 'kind in capitals suggests the lower-case word',
+      extra: ['    kind: Aggregator'],
+      problems: ['4:11: feeds[0].kind must be one of publisher, aggregator, got "Aggregator"; did you mean "aggregator"?'],
+    },
+    {
+      name: 'kind that is no kind lists the choices',
+      extra: ['    kind: newspaper'],
+      problems: ['4:11: feeds[0].kind must be one of publisher, aggregator, got "newspaper"'],
+    },
+    {
+      name: 'kind as a boolean',
+      extra: ['    kind: true'],
+      problems: ['4:11: feeds[0].kind must be one of publisher, aggregator, got boolean true'],
+    },
+    {
+      name: 'misspelt content suggests the word',
+      extra: ['    content: summery'],
+      problems: ['4:14: feeds[0].content must be one of full, summary, none, got "summery"; did you mean "summary"?'],
+    },
+    {
+      name: 'content that is no policy lists the choices',
+      extra: ['    content: excerpt'],
+      problems: ['4:14: feeds[0].content must be one of full, summary, none, got "excerpt"'],
+    },
+    {
+      name: 'content as a list',
+      extra: ['    content: [full]'],
+      problems: ['4:14: feeds[0].content must be one of full, summary, none, got a list'],
+    },
+    {
+      name: 'resolve_canonical as yes',
+      extra: ['    resolve_canonical: yes'],
+      problems: ['4:24: feeds[0].resolve_canonical must be true or false, got "yes"'],
+    },
+    {
+      name: 'camelCase resolveCanonical suggests the key',
+      extra: ['    resolveCanonical: true'],
+      problems: ['4:5: unknown key "resolveCanonical" in feeds[0]; did you mean "resolve_canonical"?'],
+    },
+    {
+      name: 'misspelt strip key suggests the key',
+      extra: ['    stirp: ["Sponsored"]'],
+      problems: ['4:5: unknown key "stirp" in feeds[0]; did you mean "strip"?'],
+    },
+    {
+      name: 'strip as a single string suggests a list',
+      extra: ['    strip: CLICK HERE TO GET THE'],
+      problems: ['4:12: feeds[0].strip must be a list of text or css:SELECTOR patterns, got "CLICK HERE TO GET THE"; write a list, e.g. ["CLICK HERE TO GET THE"]'],
+    },
+    {
+      name: 'strip as a mapping',
+      extra: ['    strip:', '      text: Sponsored'],
+      problems: ['5:7: feeds[0].strip must be a list of text or css:SELECTOR patterns, got a mapping'],
+    },
+    {
+      name: 'strip item with an unquoted colon is a mapping: quote it',
+      extra: ['    strip:', '      - Source: NewsNow'],
+      problems: ['5:9: feeds[0].strip[0] must be a non-empty string, got a mapping; put the pattern in quotes (an unquoted ": " makes it a YAML mapping)'],
+    },
+    {
+      name: 'strip item that is a number',
+      extra: ['    strip: ["Sponsored", 404]'],
+      problems: ['4:26: feeds[0].strip[1] must be a non-empty string, got number 404; put it in quotes if it is meant as text'],
+    },
+    {
+      name: 'strip item that is blank',
+      extra: ['    strip: ["  "]'],
+      problems: ['4:13: feeds[0].strip[0] must be a non-empty string, got "  "'],
+    },
+    {
+      name: 'strip text too short to be safe',
+      extra: ['    strip: ["ad"]'],
+      problems: ['4:13: feeds[0].strip[0] "ad" is too short to strip safely (at least 4 characters; every paragraph containing it is removed)'],
+    },
+    {
+      name: 'strip css with an empty selector',
+      extra: ['    strip: ["css:  "]'],
+      problems: ['4:13: feeds[0].strip[0] "css:" has an empty CSS selector after "css:"'],
+    },
+    {
+      name: 'strip css selector cut short, reported at its own line',
+      extra: ['    strip:', '      - "Sponsored"', '      - "css:div["'],
+      problems: ['6:9: feeds[0].strip[1] "css:div[" is not a valid CSS selector: Expected name, found the end of the selector'],
+    },
+    {
+      name: 'strip css selector with an unknown pseudo-class',
+      extra: ['    strip: ["css:p:promo"]'],
+      problems: ['4:13: feeds[0].strip[0] "css:p:promo" is not a valid CSS selector: Unknown pseudo-class :promo'],
+    },
+    {
+      name: 'strip css selector with a pseudo-element',
+      extra: ['    strip: ["css:p::after"]'],
+      problems: ['4:13: feeds[0].strip[0] "css:p::after" is not a valid CSS selector: Pseudo-elements are not supported by css-select'],
+    },
+    {
+      name: 'strip css selector with an unclosed :not(',
+      extra: ['    strip: ["css:p:not(.keep"]'],
+      problems: ['4:13: feeds[0].strip[0] "css:p:not(.keep" is not a valid CSS selector: Missing closing parenthesis in :not (p:not(.keep)'],
+    },
+    {
+      name: 'every bad strip item is reported, each at its own place',
+      extra: ['    strip:', '      - "ok pattern"', '      - "css:>>"', '      - "no"'],
+      problems: [
+        '6:9: feeds[0].strip[1] "css:>>" is not a valid CSS selector: Did not expect successive traversals.',
+        '7:9: feeds[0].strip[2] "no" is too short to strip safely (at least 4 characters; every paragraph containing it is removed)',
+      ],
+    },
+  ])('$name', ({ extra, problems }) => {
+    expect(problemsOf(feed(...extra))).toEqual(problems);
+  });
+});
+
 describe('parseFeedsYaml: duplicate feed URLs', () => {
   it.each([
     { name: 'identical', first: 'https://a.example/feed', second: 'https://a.example/feed', duplicate: true },
@@ -426,6 +584,10 @@ describe('parseFeedsYaml: valid files and defaults', () => {
         everyMs: 20 * 60_000,
         enabled: true,
         adaptive: false,
+        kind: 'publisher',
+        content: 'summary',
+        strip: [],
+        resolveCanonical: false,
       },
     ]);
   });
@@ -455,6 +617,10 @@ describe('parseFeedsYaml: valid files and defaults', () => {
         '    every: 10m',
         '    enabled: false',
         '    adaptive: false',
+        '    kind: aggregator',
+        '    content: full',
+        '    strip: ["You can view this story on their website", "css: div.app-promo > a"]',
+        '    resolve_canonical: true',
       ),
     );
     expect(config).toEqual({
@@ -482,6 +648,10 @@ describe('parseFeedsYaml: valid files and defaults', () => {
           everyMs: 10 * 60_000,
           enabled: false,
           adaptive: false,
+          kind: 'aggregator',
+          content: 'full',
+          strip: ['You can view this story on their website', 'css:div.app-promo > a'],
+          resolveCanonical: true,
         },
       ],
     });
@@ -540,6 +710,9 @@ describe('the committed feeds.yaml', () => {
     expect(config.settings.allowPrivateNetworks).toBe(false);
     expect(config.feeds.length).toBeGreaterThanOrEqual(5);
     expect(config.feeds.length).toBeLessThanOrEqual(7);
+    // Hacker News links to other publishers' stories: marked as an aggregator so they are credited to them.
+    expect(config.feeds.find((f) => f.id === 'hacker-news')).toMatchObject({ kind: 'aggregator' });
+    expect(config.feeds.filter((f) => f.kind === 'aggregator').map((f) => f.id)).toEqual(['hacker-news']);
     for (const feed of config.feeds) {
       expect(feed.url).toMatch(/^https:\/\//);
       expect(feed.name).not.toBeNull();
