@@ -1,14 +1,20 @@
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import type { FetchLogEntry, SourceStatus, Story } from '../domain.js';
+import type { AlsoPublished, FetchLogEntry, SourceStatus, Story, StoryRevision } from '../domain.js';
 import { TributaryError } from '../errors.js';
 import type { Db } from '../store/database.js';
 import { getStory, listStories } from '../store/items-query.js';
+import { listRevisions } from '../store/revisions-repo.js';
 import { getSourceHistory, getSourceStatus, listSourceStatuses, pingDatabase } from '../store/sources-query.js';
 import { parseItemsQuery, parseNoQuery, parseSourcesQuery } from './query-params.js';
 
 // The JSON API: stories (filtered, paged by cursor), sources with their fetch state and history,
 // and a health check. JSON keys are snake_case; domain objects become JSON only in the *Json
 // functions below, which take domain objects only, so the CLI's --json prints the same shapes.
+//
+// Content policy in the API: the API serves the river's operators, not its subscribers, so it
+// shows what was stored to explain what the feeds do: `summary` always, `content` (the full text)
+// only when the policy of the source it came from is `full`, i.e. only where the feeds republish
+// it too. `content_policy` says which applies, so an operator sees why a feed entry has no text.
 
 export interface ApiRouteDeps {
   readonly db: Db;
@@ -36,7 +42,8 @@ export function apiRoutes(deps: ApiRouteDeps): RouteOptions[] {
         const { id } = req.params as { id: string };
         const story = await getStory(db, id);
         if (!story) throw notFound('story', id);
-        return storyJson(story);
+        const revisions = await listRevisions(db, story.id);
+        return { ...storyJson(story), cluster: clusterJson(story), revisions: revisions.map(revisionJson) };
       },
     },
     {
@@ -100,10 +107,48 @@ export function storyJson(s: Story) {
     published_at: s.publishedAt.toISOString(),
     updated_at: s.updatedAt.toISOString(),
     summary: s.summary,
-    content: s.content,
+    content: s.contentPolicy === 'full' ? s.content : null,
+    content_policy: s.contentPolicy,
     tags: s.tags,
     categories: s.categories,
     guid: s.guid,
+    // The stored cluster id (the id of the cluster's earliest member), null for a story alone.
+    cluster_id: s.clusterId,
+    also_published_by: s.alsoPublishedBy.map(memberJson),
+  };
+}
+
+/** A member of a story cluster, as also_published_by and cluster.members list it. */
+export function memberJson(m: AlsoPublished) {
+  return {
+    id: m.storyId,
+    url: m.url,
+    publisher: { name: m.publisher.name, url: m.publisher.url },
+    published_at: m.publishedAt.toISOString(),
+  };
+}
+
+/**
+ * The story's cluster with every member, itself included, earliest first (published_at, then id,
+ * as the store orders alsoPublishedBy); null when no other story shares it.
+ */
+export function clusterJson(s: Story) {
+  if (s.clusterId === null || s.alsoPublishedBy.length === 0) return null;
+  const self: AlsoPublished = { storyId: s.id, url: s.url, publisher: s.publisher, publishedAt: s.publishedAt };
+  const members = [...s.alsoPublishedBy, self].sort(
+    (a, b) => a.publishedAt.getTime() - b.publishedAt.getTime() || (a.storyId < b.storyId ? -1 : a.storyId > b.storyId ? 1 : 0),
+  );
+  return { id: s.clusterId, members: members.map(memberJson) };
+}
+
+/** An earlier version of a story; the store lists them newest replaced first. */
+export function revisionJson(r: StoryRevision) {
+  return {
+    replaced_at: r.replacedAt.toISOString(),
+    title: r.title,
+    summary: r.summary,
+    updated_at: r.updatedAt.toISOString(),
+    source_id: r.sourceId,
   };
 }
 

@@ -9,6 +9,8 @@ import { FEED_CONTENT_TYPES, renderFeed, type FeedFormat, type RiverMeta } from 
 
 // The river as feeds: GET /feed.xml (RSS 2.0), /feed.atom (Atom 1.0), /feed.json (JSON Feed 1.1),
 // each taking ?limit, ?source, ?tag and ?q (see FEED_PARAMS for why not since/until/cursor).
+// A story cluster (one story carried by several publishers) is one entry: the earliest member's,
+// naming the others ("also published by"); see StoryFilter.collapseClusters for how filters apply.
 // Feed readers poll these every few minutes, so every response carries validators and most polls
 // end in a bodiless 304 (RFC 9110 section 13). HEAD is served by fastify from the GET route.
 
@@ -37,7 +39,7 @@ export function feedRoutes(deps: FeedRouteDeps): RouteOptions[] {
 
 async function serveFeed(deps: FeedRouteDeps, format: FeedFormat, req: FastifyRequest, reply: FastifyReply) {
   const filter = parseFeedQuery(req.query);
-  const { stories } = await listStories(deps.db, filter);
+  const { stories } = await listStories(deps.db, { ...filter, collapseClusters: true });
   const base = deps.publicBaseUrl().replace(/\/+$/, '');
   const query = formatFeedQuery(filter);
   const title = deps.river().title;
@@ -72,8 +74,10 @@ async function serveFeed(deps: FeedRouteDeps, format: FeedFormat, req: FastifyRe
 
 /**
  * A strong validator over everything the body is made from: format, normalised query, river
- * title, base URL, version, and each story's (id, updatedAt, via). `via` is in because a story
- * picked up by one more feed is re-rendered without its updatedAt changing.
+ * title, base URL, version, and each story's (id, updatedAt, via, content policy, cluster members).
+ * via, the policy and the members are in because each changes the body without the story's
+ * updatedAt changing: a story picked up by one more feed, a `content:` change in feeds.yaml, a
+ * cluster gaining a member (a new "also published by").
  * The tag is the same whichever Content-Encoding is applied; caches key on it through Vary, and
  * these responses are never served in byte ranges, where a coding-blind strong tag could mislead.
  */
@@ -86,7 +90,10 @@ export function feedEtag(input: {
 }): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify([input.format, input.query, input.title, input.base, VERSION]));
-  for (const s of input.stories) hash.update(JSON.stringify([s.id, s.updatedAt.getTime(), s.via]));
+  for (const s of input.stories) {
+    const others = s.alsoPublishedBy.map((o) => [o.storyId, o.url, o.publisher.name, o.publisher.url]);
+    hash.update(JSON.stringify([s.id, s.updatedAt.getTime(), s.via, s.contentPolicy, others]));
+  }
   return `"${hash.digest('base64url').slice(0, 32)}"`;
 }
 
@@ -94,10 +101,14 @@ export function feedEtag(input: {
  * The newest updatedAt among the stories, in whole seconds (HTTP-dates have no fractions, and
  * If-Modified-Since compares what we sent), never in the future: RFC 9110 section 8.8.2.1 forbids
  * a Last-Modified later than the response's Date, and a publisher's clock may be ahead.
+ * A cluster's other members count with their publishedAt: an entry changes when a member joins,
+ * which is no earlier than that member was published (the best lower bound the story carries),
+ * so a cluster growing moves Last-Modified forward for clients that send only If-Modified-Since.
  */
 export function feedLastModified(stories: readonly Story[], now: Date): Date {
   if (stories.length === 0) return EMPTY_RIVER_LAST_MODIFIED;
-  const newest = Math.min(Math.max(...stories.map((s) => s.updatedAt.getTime())), now.getTime());
+  const times = stories.flatMap((s) => [s.updatedAt.getTime(), ...s.alsoPublishedBy.map((o) => o.publishedAt.getTime())]);
+  const newest = Math.min(Math.max(...times), now.getTime());
   return new Date(Math.floor(newest / 1000) * 1000);
 }
 

@@ -16,12 +16,16 @@ export const MAX_QUERY_LENGTH = 200;
 const MAX_LIST_ENTRIES = 50;
 const MAX_LIST_ENTRY_LENGTH = 200;
 
-/** Parameters of /api/items. */
-export const ITEMS_PARAMS = ['limit', 'source', 'tag', 'q', 'since', 'until', 'cursor'] as const;
+/**
+ * Parameters of /api/items. `collapse=true` lists one entry per story cluster, as the feeds do;
+ * by default the API lists every story (each with its cluster id and the other members).
+ */
+export const ITEMS_PARAMS = ['limit', 'source', 'tag', 'q', 'since', 'until', 'cursor', 'collapse'] as const;
 /**
  * Parameters of the feeds. A feed is a subscription polled for months, so it takes the filters
  * that stay meaningful over time (which sources, which tags, which words). Time windows and
- * cursors would freeze it or page it; clients wanting those use /api/items.
+ * cursors would freeze it or page it; clients wanting those use /api/items. No `collapse`: a feed
+ * always shows one entry per story cluster.
  */
 export const FEED_PARAMS = ['limit', 'source', 'tag', 'q'] as const;
 /** Parameters of /api/sources. */
@@ -55,6 +59,7 @@ export function parseNoQuery(query: unknown): void {
 /**
  * The filter as a canonical query string ('' or '?…'): defaults left out, lists sorted, fixed
  * parameter order. Two requests meaning the same feed get the same self URL and the same ETag.
+ * collapseClusters is not written: feeds take no `collapse` parameter (they always collapse).
  */
 export function formatFeedQuery(filter: StoryFilter): string {
   const parts: string[] = [];
@@ -108,6 +113,8 @@ function parseStoryFilter(raw: RawQuery): StoryFilter {
   if (filter.since && filter.until && filter.until.getTime() <= filter.since.getTime()) {
     throw new BadRequestError('until', 'until must be later than since (since is inclusive, until exclusive)');
   }
+  // Set only when true, so "collapse=false" and no parameter give the same filter.
+  if (raw.collapse !== undefined && parseBoolean('collapse', single('collapse', raw.collapse))) filter.collapseClusters = true;
   if (raw.cursor !== undefined) {
     const cursor = decodeCursor(single('cursor', raw.cursor));
     if (!cursor) throw new BadRequestError('cursor', 'cursor is not one this server issued; pass next_cursor from the previous page unchanged');

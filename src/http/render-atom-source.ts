@@ -7,6 +7,10 @@ import { escapeAttr, escapeText } from './render-text.js';
 // - rel="alternate" on entry links (the default rel per §4.2.7.2, written out for plain readers);
 //   for link-less stories the empty <link href=""/> `feed` writes is removed, and since §4.1.1
 //   requires content or an alternate link, such entries get a <content> element;
+// - "also published by": one <link rel="related" href="STORY URL" title="PUBLISHER"/> per other
+//   member of the story's cluster (§4.2.7.2: "related" is "a resource related to" the entry; §4.2.7.5
+//   `title` is human-readable information about the link). Link-less members have no href to give
+//   and are left out: Atom has no other place for them;
 // - the feed's rel=alternate links to the same river in the other formats.
 //
 // Method: entries are located in document order and matched to stories by position. Markup can be
@@ -37,6 +41,13 @@ export function completeAtomEntries(xml: string, river: RiverView, stories: read
     parts.push(xml.slice(entry.end, next));
   });
   return parts.join('');
+}
+
+/** <link rel="related"> to the same story at each other publisher that has a URL for it. */
+function relatedLinks(story: StoryView): string[] {
+  return story.alsoPublishedBy
+    .filter((other) => other.url !== null)
+    .map((other) => `<link rel="related" href="${escapeAttr(other.url ?? '')}" title="${escapeAttr(other.name)}"/>`);
 }
 
 /** The Atom <source> element for a story: the publisher as the feed it came from. */
@@ -92,17 +103,22 @@ function completeEntry(entry: string, story: StoryView): string {
   const linkAt = indexOutsideCdata(entry, '<link href="', 0);
   if (linkAt === -1) throw new Error(`render-atom: no <link> in feed's entry for story ${story.id}`);
   const linkEnd = entry.indexOf('/>', linkAt) + '/>'.length;
+  const related = relatedLinks(story);
   let out: string;
   if (story.url === null) {
     // Drop the element and the line it stood on.
     const lineStart = entry.lastIndexOf('\n', linkAt);
     out = entry.slice(0, lineStart) + entry.slice(linkEnd);
   } else {
+    // rel="alternate" added, and the related links on the lines after it.
     const at = linkAt + '<link'.length;
-    out = `${entry.slice(0, at)} rel="alternate"${entry.slice(at)}`;
+    const after = related.map((l) => `\n${CHILD}${l}`).join('');
+    out = `${entry.slice(0, at)} rel="alternate"${entry.slice(at, linkEnd)}${after}${entry.slice(linkEnd)}`;
   }
-  const extra: string[] = [];
+  const extra: string[] = story.url === null ? [...related] : [];
   if (story.url === null && story.content === null) {
+    // The view applied the content policy: under `none` this is an empty <content>, which §4.1.1
+    // accepts (it asks for the element, not for text in it).
     extra.push(`<content type="html">${escapeText(story.summary ?? '')}</content>`);
   }
   extra.push(atomSourceElement(story));

@@ -6,6 +6,9 @@ import { viewRiver, viewStory } from './render-story.js';
 
 // The merged river as RSS 2.0, Atom 1.0 (RFC 4287) or JSON Feed 1.1. Pure: same input, same bytes.
 // Every story keeps its original publisher: RSS <source>, Atom <source>, JSON Feed `_tributary`.
+// Each entry carries what its content policy allows (render-story.ts) and names the other
+// publishers of the same story: RSS a line after the text, Atom rel=related links, JSON Feed
+// `_tributary.also_published_by`.
 
 export type FeedFormat = 'rss' | 'atom' | 'json';
 

@@ -20,13 +20,26 @@ export interface TributaryExtension {
   publisher_feed: string | null;
   /** Ids of the configured sources whose feeds carried the story. */
   via: string[];
+  /** The other publishers of the same story (its cluster's other members), earliest first. */
+  also_published_by: TributaryAlsoPublished[];
+}
+
+export interface TributaryAlsoPublished {
+  /** The publisher's name. */
+  name: string;
+  /** The story at that publisher (its canonical URL); null for a link-less story. */
+  url: string | null;
+  /** The publisher's home page. */
+  publisher_url: string | null;
 }
 
 export interface JsonFeedItem {
   id: string;
   url?: string;
   title: string;
-  content_html: string;
+  /** Exactly one of content_html and content_text is present (see jsonFeedItem). */
+  content_html?: string;
+  content_text?: string;
   summary?: string;
   date_published: string;
   date_modified: string;
@@ -64,12 +77,17 @@ function jsonFeedItem(story: StoryView): JsonFeedItem {
   // The story's own author first, then the publisher it appeared at (unless they are the same name).
   const authors = story.author === null || story.author === publisher.name ? [publisherAuthor] : [{ name: story.author }, publisherAuthor];
   const summary = story.summary === null ? '' : htmlToPlainText(story.summary);
+  // The view already applied the content policy: `full` gives the full text (else the summary),
+  // `summary` the summary, `none` nothing. JSON Feed 1.1 ("Items"): "content_html and content_text
+  // are each optional strings — but one or the other must be present". With no text to give (policy
+  // none, or a story that has none) the item says so with an empty content_text: present, valid,
+  // and it claims no HTML.
+  const html = story.content ?? story.summary;
   return {
     id: story.id,
     ...(story.url === null ? {} : { url: story.url }),
     title: story.title,
-    // The spec requires content_html or content_text on every item; an empty string satisfies it.
-    content_html: story.content ?? story.summary ?? '',
+    ...(html === null ? { content_text: '' } : { content_html: html }),
     ...(summary === '' ? {} : { summary }),
     date_published: story.publishedAt.toISOString(),
     date_modified: story.updatedAt.toISOString(),
@@ -81,6 +99,7 @@ function jsonFeedItem(story: StoryView): JsonFeedItem {
       publisher_url: publisher.url,
       publisher_feed: publisher.feedUrl,
       via: [...story.via],
+      also_published_by: story.alsoPublishedBy.map((other) => ({ name: other.name, url: other.url, publisher_url: other.publisherUrl })),
     },
   };
 }

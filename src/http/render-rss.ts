@@ -1,6 +1,6 @@
 import { Feed, type Extension } from 'feed';
 import type { RiverView, StoryView } from './render-story.js';
-import { escapeAttr, forXmlJsAttr, forXmlJsText, htmlForCdata } from './render-text.js';
+import { escapeAttr, escapeText, forXmlJsAttr, forXmlJsText, htmlForCdata } from './render-text.js';
 
 // RSS 2.0 (https://www.rssboard.org/rss-specification) over the `feed` package. Where `feed` falls
 // short, the element is written as an item extension (xml-js compact form) instead; see each note.
@@ -35,6 +35,7 @@ export function renderRss(river: RiverView, stories: readonly StoryView[]): stri
   feed.addExtension({ name: 'atom:link', objects: atomLinks as unknown as Record<string, unknown> });
 
   for (const story of stories) {
+    const { description, content } = rssText(story);
     feed.addItem({
       // Given so `feed` creates <title> in its usual place; the `title` extension below then
       // replaces its value with a text node, since `feed` puts titles in CDATA and splits only the
@@ -48,14 +49,42 @@ export function renderRss(river: RiverView, stories: readonly StoryView[]): stri
       date: story.updatedAt,
       // `feed` writes <pubDate> from `published` in RFC 822 form (toUTCString, always GMT).
       published: story.publishedAt,
-      description: story.summary === null ? undefined : htmlForCdata(story.summary),
-      content: story.content === null ? undefined : htmlForCdata(story.content),
+      description: description === null ? undefined : htmlForCdata(description),
+      content: content === null ? undefined : htmlForCdata(content),
       category: story.categories.map((name) => ({ name: forXmlJsText(name) })),
       // No `author`: RSS <author> must be an e-mail address; the byline goes to <dc:creator>.
       extensions: itemExtensions(story),
     });
   }
   return declareNamespace(feed.rss2(), 'dc', DC_NS);
+}
+
+/**
+ * "Also published by" in RSS. RSS 2.0 has no element for other publishers of the same story: its
+ * <source> is the one channel the item came from, and a <category domain="…"> or a repeated
+ * <source> would be hacks that readers show as tags or ignore. Saying nothing would leave RSS
+ * subscribers (most of a river's readers) unaware that the story ran elsewhere, which the merged
+ * feed promises to show. So one short HTML paragraph is appended to the text the entry carries:
+ * to <description> and to <content:encoded> when present, because readers show one or the other.
+ * Under policy `none` the entry carries no text at all, so not this line either; otherwise, with
+ * no text to append to, the line is the description. Atom and JSON Feed carry the same
+ * information as structure (rel=related links, `_tributary.also_published_by`), not as text.
+ */
+export function alsoPublishedHtml(story: StoryView): string | null {
+  if (story.alsoPublishedBy.length === 0) return null;
+  const names = story.alsoPublishedBy.map((other) =>
+    other.url === null ? escapeText(other.name) : `<a href="${escapeAttr(other.url)}">${escapeText(other.name)}</a>`,
+  );
+  return `<p>Also published by: ${names.join(', ')}</p>`;
+}
+
+function rssText(story: StoryView): { description: string | null; content: string | null } {
+  const line = story.contentPolicy === 'none' ? null : alsoPublishedHtml(story);
+  if (line === null) return { description: story.summary, content: story.content };
+  return {
+    description: story.summary !== null ? story.summary + line : story.content === null ? line : null,
+    content: story.content === null ? null : story.content + line,
+  };
 }
 
 function itemExtensions(story: StoryView): Extension[] {

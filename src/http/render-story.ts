@@ -1,9 +1,17 @@
-import type { Story } from '../domain.js';
+import type { ContentPolicy, Story } from '../domain.js';
 import type { FeedFormat, RiverMeta } from './render-feed.js';
 import { cleanOptional, cleanText, safeUrl } from './render-text.js';
 
 // What the three renderers share: one cleaned view of the river and of each story, with the
-// identity and attribution rules decided once so RSS, Atom and JSON Feed never disagree.
+// identity, attribution and content-policy rules decided once so RSS, Atom and JSON Feed never
+// disagree.
+//
+// Content policy (feeds.yaml `content`, the policy of the source whose text is stored) is applied
+// here, by what the view carries; renderers write what they are given:
+//   full     content = the full text, else the summary (the fullest text there is); summary = summary
+//   summary  summary only; content = null
+//   none     no text at all: title, link, dates, attribution
+// Whatever the policy, the entry links to the canonical URL at the publisher (url below).
 
 /**
  * Tag URI (RFC 4151) prefix for stories without a link. The id is derived from the story's
@@ -15,6 +23,16 @@ export interface PublisherView {
   readonly name: string;
   readonly url: string | null;
   readonly feedUrl: string | null;
+}
+
+/** Another publisher of the same story (a member of its cluster). */
+export interface AlsoPublishedView {
+  /** The publisher's name (else its address, else "Unknown publisher"). */
+  readonly name: string;
+  /** The story's canonical URL at that publisher; null for a link-less story. */
+  readonly url: string | null;
+  /** The publisher's home page. */
+  readonly publisherUrl: string | null;
 }
 
 export interface StoryView {
@@ -31,11 +49,14 @@ export interface StoryView {
   readonly via: readonly string[];
   readonly publishedAt: Date;
   readonly updatedAt: Date;
-  /** HTML. */
+  /** HTML the entry may carry as its summary/description (null under policy none). */
   readonly summary: string | null;
-  /** HTML. */
+  /** HTML the entry may carry as its content (policy full only; the summary when there is no full text). */
   readonly content: string | null;
+  readonly contentPolicy: ContentPolicy;
   readonly categories: readonly string[];
+  /** The story's cluster's other members, earliest first. */
+  readonly alsoPublishedBy: readonly AlsoPublishedView[];
 }
 
 export interface RiverView {
@@ -72,6 +93,7 @@ export function viewStory(story: Story): StoryView {
   // A publisher always has a name in the domain; if it was blank, its address is the next best
   // attribution, and Atom (RFC 4287 §4.1.2) needs some author name on every entry.
   const publisherName = cleanOptional(story.publisher.name) ?? publisherUrl ?? 'Unknown publisher';
+  const text = applyContentPolicy(story.contentPolicy, cleanOptional(story.summary), cleanOptional(story.content));
   return {
     id: url ?? STORY_TAG_PREFIX + encodeURIComponent(cleanText(story.id)),
     url,
@@ -82,10 +104,39 @@ export function viewStory(story: Story): StoryView {
     via: story.via.map(cleanText),
     publishedAt: validDate(story.publishedAt, `${where}: publishedAt`),
     updatedAt: validDate(story.updatedAt, `${where}: updatedAt`),
-    summary: cleanOptional(story.summary),
-    content: cleanOptional(story.content),
+    summary: text.summary,
+    content: text.content,
+    contentPolicy: story.contentPolicy,
     categories: story.categories.map((c) => cleanOptional(c)).filter((c): c is string => c !== null),
+    alsoPublishedBy: story.alsoPublishedBy.map((other) => {
+      const otherPublisherUrl = optionalUrl(other.publisher.url);
+      return {
+        name: cleanOptional(other.publisher.name) ?? otherPublisherUrl ?? 'Unknown publisher',
+        url: optionalUrl(other.url),
+        publisherUrl: otherPublisherUrl,
+      };
+    }),
   };
+}
+
+/** What of the stored text an entry carries under each policy (see the top of this file). */
+export function applyContentPolicy(
+  policy: ContentPolicy,
+  summary: string | null,
+  content: string | null,
+): { summary: string | null; content: string | null } {
+  switch (policy) {
+    case 'full':
+      return { summary, content: content ?? summary };
+    case 'summary':
+      return { summary, content: null };
+    case 'none':
+      return { summary: null, content: null };
+    default: {
+      const never: never = policy;
+      throw new TypeError(`cannot render feed: unknown content policy ${JSON.stringify(never)}`);
+    }
+  }
 }
 
 function optionalUrl(url: string | null): string | null {

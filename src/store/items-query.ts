@@ -1,9 +1,15 @@
-import { sql } from 'kysely';
-import type { Story } from '../domain.js';
+import { sql, type RawBuilder } from 'kysely';
+import type { AlsoPublished, ContentPolicy, Story } from '../domain.js';
 import type { Db } from './database.js';
 
 // The read side of stories: the river, newest first, filtered and paged. Rows become domain
 // `Story` objects in one function (toStory); nothing outside store/ sees these rows.
+//
+// Story clusters (one story carried by several publishers under different URLs, issue #4): the
+// write side sets items.cluster_id to the id of the cluster's earliest member, on every member
+// including that one; a story alone has cluster_id null. Each story is read with its cluster's
+// other members (alsoPublishedBy), aggregated in the same query. With `collapseClusters` a
+// cluster is one entry: its representative, the member whose id is the cluster_id.
 
 export interface StoryCursor {
   readonly publishedAt: Date;
@@ -24,6 +30,16 @@ export interface StoryFilter {
   readonly limit: number;
   /** Continue after this story (the last one of the previous page). */
   readonly cursor?: StoryCursor | null;
+  /**
+   * One entry per story cluster (the merged feeds; /api/items?collapse=true): only the cluster's
+   * representative is listed, carrying the other members in alsoPublishedBy. Ordering, paging and
+   * since/until go by the representative's published_at. `sources`, `tags` and `q` match the
+   * cluster as a whole: the entry is shown when ANY member matches. A cluster is one story, and
+   * the question a filter asks is "did this story come through source X / concern tag Y / use
+   * word Z": if only the representative counted, a feed of ?source=agg would silently lose every
+   * story the aggregator carried second (its copy is collapsed under the earlier publisher's).
+   */
+  readonly collapseClusters?: boolean;
 }
 
 export interface StoryPage {
@@ -57,28 +73,53 @@ export function decodeCursor(s: string): StoryCursor | null {
 }
 
 function storiesQuery(db: Db) {
-  return db.selectFrom('items as i').select([
-    'i.id',
-    'i.title',
-    'i.canonical_url',
-    'i.publisher_name',
-    'i.publisher_url',
-    'i.publisher_source_id',
-    'i.publisher_feed_url',
-    'i.author',
-    'i.published_at',
-    'i.updated_at',
-    'i.summary',
-    'i.content',
-    'i.tags',
-    'i.categories',
-    'i.guid',
-    // The sources a story came through, aggregated in the same query (no query per story), in the
-    // order they first carried it: the first one is the feed we saw it in first.
-    sql<string[]>`array(select x.source_id from item_sources x where x.item_id = i.id order by x.first_seen_at, x.source_id)`.as(
-      'via',
-    ),
-  ]);
+  return db
+    .selectFrom('items as i')
+    // content_source_id is NOT NULL and references sources: an inner join loses no story.
+    .innerJoin('sources as cs', 'cs.id', 'i.content_source_id')
+    .select([
+      'i.id',
+      'i.title',
+      'i.canonical_url',
+      'i.publisher_name',
+      'i.publisher_url',
+      'i.publisher_source_id',
+      'i.publisher_feed_url',
+      'i.author',
+      'i.published_at',
+      'i.updated_at',
+      'i.summary',
+      'i.content',
+      'i.tags',
+      'i.categories',
+      'i.guid',
+      'i.cluster_id',
+      // The policy of the source whose version of the text is stored: it decides what may be
+      // republished of that text.
+      'cs.content_policy',
+      // The sources a story came through, aggregated in the same query (no query per story), in the
+      // order they first carried it: the first one is the feed we saw it in first.
+      sql<string[]>`array(select x.source_id from item_sources x where x.item_id = i.id order by x.first_seen_at, x.source_id)`.as(
+        'via',
+      ),
+      // The cluster's other members, earliest first, also in the same query. With cluster_id null
+      // the comparison is never true, so a story alone gets []. Times travel as epoch milliseconds
+      // (bigint -> JSON number): the text form of a timestamptz in JSON depends on the session's
+      // TimeZone, a number does not.
+      sql<unknown>`coalesce((
+        select json_agg(json_build_object(
+                 'id', m.id,
+                 'url', m.canonical_url,
+                 'name', m.publisher_name,
+                 'publisher_url', m.publisher_url,
+                 'source_id', m.publisher_source_id,
+                 'feed_url', m.publisher_feed_url,
+                 'published_ms', floor(extract(epoch from m.published_at) * 1000)::bigint
+               ) order by m.published_at, m.id)
+        from items m
+        where m.cluster_id = i.cluster_id and m.id <> i.id
+      ), '[]'::json)`.as('also_published_by'),
+    ]);
 }
 
 type StoryRow = Awaited<ReturnType<ReturnType<typeof storiesQuery>['executeTakeFirstOrThrow']>>;
@@ -104,7 +145,38 @@ function toStory(row: StoryRow): Story {
     tags: row.tags,
     categories: row.categories,
     guid: row.guid,
+    clusterId: row.cluster_id,
+    alsoPublishedBy: toAlsoPublished(row.also_published_by, row.id),
+    contentPolicy: toContentPolicy(row.content_policy),
   };
+}
+
+interface MemberRow {
+  id: string;
+  url: string | null;
+  name: string;
+  publisher_url: string | null;
+  source_id: string | null;
+  feed_url: string | null;
+  published_ms: number | string;
+}
+
+function toAlsoPublished(value: unknown, storyId: string): AlsoPublished[] {
+  // Both drivers parse json columns; text is accepted too in case a driver is configured not to.
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  if (!Array.isArray(parsed)) throw new Error(`items-query: cluster members of story ${storyId} are not a JSON array`);
+  return (parsed as MemberRow[]).map((m) => ({
+    storyId: m.id,
+    url: m.url,
+    publisher: { name: m.name, url: m.publisher_url, sourceId: m.source_id, feedUrl: m.feed_url },
+    publishedAt: new Date(Number(m.published_ms)),
+  }));
+}
+
+// The column's CHECK constraint allows only these; anything else would be a schema drift, and the
+// strictest reading (no text) is the safe one to fall back to.
+function toContentPolicy(value: string): ContentPolicy {
+  return value === 'full' || value === 'summary' || value === 'none' ? value : 'none';
 }
 
 // Both drivers return timestamptz as Date; this guards against a driver configured to return text.
@@ -112,29 +184,61 @@ function toDate(v: Date | string): Date {
   return v instanceof Date ? v : new Date(v);
 }
 
-export async function listStories(db: Db, filter: StoryFilter): Promise<StoryPage> {
-  let query = storiesQuery(db);
+/**
+ * The conditions of `sources`, `tags` and `q` on the items row aliased `t` (the story itself, or a
+ * member of its cluster when collapsing).
+ */
+function matchConditions(filter: StoryFilter, t: 'i' | 'm'): RawBuilder<boolean>[] {
+  const col = (name: string) => sql.ref(`${t}.${name}`);
+  const conditions: RawBuilder<boolean>[] = [];
   if (filter.sources && filter.sources.length > 0) {
-    const sources = [...filter.sources];
     // "via", not "published by": an aggregator's feed filter shows what that feed carried.
-    query = query.where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('item_sources as f')
-          .select(sql`1`.as('one'))
-          .whereRef('f.item_id', '=', 'i.id')
-          .where('f.source_id', 'in', sources),
-      ),
+    conditions.push(
+      sql<boolean>`exists (select 1 from item_sources f where f.item_id = ${col('id')} and f.source_id in (${sql.join([...filter.sources])}))`,
     );
   }
   if (filter.tags && filter.tags.length > 0) {
     // `&&` (overlap) is what the GIN index on items.tags serves. The array is built from one
     // parameter per tag so both drivers bind plain text values.
-    query = query.where(sql<boolean>`i.tags && array[${sql.join(filter.tags.map((t) => sql`${t}::text`))}]`);
+    conditions.push(sql<boolean>`${col('tags')} && array[${sql.join(filter.tags.map((tag) => sql`${tag}::text`))}]`);
   }
   if (filter.q !== undefined) {
     // websearch_to_tsquery never fails on user input (unlike to_tsquery); 'english' stems both
     // sides, so "running" finds "run". Same configuration as the generated `search` column.
-    query = query.where(sql<boolean>`i.search @@ websearch_to_tsquery('english'::regconfig, ${filter.q})`);
+    conditions.push(sql<boolean>`${col('search')} @@ websearch_to_tsquery('english'::regconfig, ${filter.q})`);
+  }
+  return conditions;
+}
+
+/**
+ * True for the one row that stands for its cluster: a story alone, a cluster's representative
+ * (id = cluster_id), and, so that no story is ever hidden by an inconsistent cluster, a member
+ * whose cluster_id names no representative (that row is missing or now belongs elsewhere): such
+ * members are shown each on its own rather than not at all.
+ */
+const IS_ENTRY = sql<boolean>`(
+  i.cluster_id is null
+  or i.cluster_id = i.id
+  or not exists (select 1 from items r where r.id = i.cluster_id and r.cluster_id = r.id)
+)`;
+
+export async function listStories(db: Db, filter: StoryFilter): Promise<StoryPage> {
+  let query = storiesQuery(db);
+  if (filter.collapseClusters) {
+    query = query.where(IS_ENTRY);
+    const conditions = matchConditions(filter, 'm');
+    if (conditions.length > 0) {
+      // The entry's members: itself and, for a representative, every row naming it as cluster.
+      query = query.where(
+        sql<boolean>`exists (
+          select 1 from items m
+          where (m.id = i.id or (i.cluster_id = i.id and m.cluster_id = i.id))
+            and ${sql.join(conditions, sql` and `)}
+        )`,
+      );
+    }
+  } else {
+    for (const condition of matchConditions(filter, 'i')) query = query.where(condition);
   }
   if (filter.since) query = query.where('i.published_at', '>=', filter.since);
   if (filter.until) query = query.where('i.published_at', '<', filter.until);
@@ -142,7 +246,8 @@ export async function listStories(db: Db, filter: StoryFilter): Promise<StoryPag
     // Keyset pagination: rows strictly after the last one shown in (published_at DESC, id DESC)
     // order. Unlike OFFSET, stories arriving meanwhile (newer, so before the cursor) cannot shift
     // a page, so nothing is shown twice or skipped. published_at is written from JS Dates
-    // (millisecond precision), so the cursor's Date compares exactly.
+    // (millisecond precision), so the cursor's Date compares exactly. Collapsed pages are the same
+    // order restricted to entries, so the same cursor works there.
     const { publishedAt, id } = filter.cursor;
     query = query.where(sql<boolean>`(i.published_at, i.id) < (${publishedAt.toISOString()}::timestamptz, ${id}::text)`);
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { FetchLogEntry, Story } from '../../src/domain.js';
+import type { ContentPolicy, FetchLogEntry, SourceKind, Story, StoryRevision } from '../../src/domain.js';
 import type { Database } from '../../src/store/database.js';
 
 // Test-only builders that insert rows directly, so read-side tests (API, feeds, end-to-end) can set
@@ -27,6 +27,9 @@ export interface SeedSourceInput {
   readonly goneAt?: Date | null;
   /** Politeness key; default null (no host row joins). Pair with seedHost for a paused host. */
   readonly hostKey?: string | null;
+  /** feeds.yaml `content`; default the column's default (summary). */
+  readonly contentPolicy?: ContentPolicy;
+  readonly kind?: SourceKind;
 }
 
 /** Inserts a source; defaults: url http://<id>.test/feed.xml, name "<id> News", homepage http://<id>.test/. */
@@ -52,6 +55,8 @@ export async function seedSource(db: Kysely<Database>, input: SeedSourceInput): 
       effective_url: input.effectiveUrl ?? null,
       gone_at: input.goneAt ?? null,
       host_key: input.hostKey ?? null,
+      ...(input.contentPolicy ? { content_policy: input.contentPolicy } : {}),
+      ...(input.kind ? { kind: input.kind } : {}),
     })
     .execute();
 }
@@ -129,16 +134,30 @@ export interface SeedStoryInput {
   readonly guid?: string | null;
   /** When the first source carried it; the others follow a second apart. Default: publishedAt. */
   readonly firstSeenAt?: Date;
+  /**
+   * items.cluster_id: the id of the cluster's earliest member, set on every member including that
+   * one, as the write side does. Default null (a story alone).
+   */
+  readonly clusterId?: string | null;
 }
 
 let counter = 0;
 
-/** Inserts a story and its item_sources rows; returns the Story the read side should give back. */
+/**
+ * Inserts a story and its item_sources rows; returns the Story the read side should give back.
+ * Its text comes from the first `via` source, so that source's content policy is the story's.
+ * alsoPublishedBy is returned empty: other members may be seeded later, so a test asserting on
+ * a cluster reads the members back (or builds them with asMember).
+ */
 export async function seedStory(db: Kysely<Database>, input: SeedStoryInput): Promise<Story> {
   if (input.via.length === 0) throw new Error('seedStory: a story needs at least one source in `via`');
   counter += 1;
   const id = input.id ?? `story-${counter}`;
-  const sources = await db.selectFrom('sources').select(['id', 'name', 'homepage', 'url', 'tags']).where('id', 'in', [...input.via]).execute();
+  const sources = await db
+    .selectFrom('sources')
+    .select(['id', 'name', 'homepage', 'url', 'tags', 'content_policy'])
+    .where('id', 'in', [...input.via])
+    .execute();
   const first = sources.find((s) => s.id === input.via[0]);
   if (!first) throw new Error(`seedStory: seed source ${input.via[0]} first`);
   const publishedAt = input.publishedAt ?? new Date(Date.UTC(2024, 0, 1) + counter * 60_000);
@@ -177,6 +196,7 @@ export async function seedStory(db: Kysely<Database>, input: SeedStoryInput): Pr
       content_hash: createHash('sha256').update(`${title}\n${summary ?? ''}\n${content ?? ''}`).digest('hex'),
       published_at: publishedAt,
       updated_at: updatedAt,
+      cluster_id: input.clusterId ?? null,
     })
     .execute();
   const seenAt = (input.firstSeenAt ?? publishedAt).getTime();
@@ -208,7 +228,48 @@ export async function seedStory(db: Kysely<Database>, input: SeedStoryInput): Pr
     tags,
     categories: [...(input.categories ?? [])],
     guid,
+    clusterId: input.clusterId ?? null,
+    alsoPublishedBy: [],
+    contentPolicy: first.content_policy,
   };
+}
+
+/** A seeded story as another member's alsoPublishedBy lists it. */
+export function asMember(s: Story): Story['alsoPublishedBy'][number] {
+  return { storyId: s.id, url: s.url, publisher: s.publisher, publishedAt: s.publishedAt };
+}
+
+export interface SeedRevisionInput {
+  readonly itemId: string;
+  readonly replacedAt: Date;
+  readonly title: string;
+  readonly summary?: string | null;
+  readonly content?: string | null;
+  /** Default: replacedAt. */
+  readonly updatedAt?: Date;
+  /** Default null. */
+  readonly sourceId?: string | null;
+}
+
+/** Inserts an item_revisions row (an earlier version of a story); returns it as the read side gives it back. */
+export async function seedRevision(db: Kysely<Database>, input: SeedRevisionInput): Promise<StoryRevision> {
+  const summary = input.summary ?? null;
+  const content = input.content ?? null;
+  const updatedAt = input.updatedAt ?? input.replacedAt;
+  await db
+    .insertInto('item_revisions')
+    .values({
+      item_id: input.itemId,
+      replaced_at: input.replacedAt,
+      title: input.title,
+      summary,
+      content,
+      content_hash: createHash('sha256').update(`${input.title}\n${summary ?? ''}\n${content ?? ''}`).digest('hex'),
+      source_id: input.sourceId ?? null,
+      updated_at: updatedAt,
+    })
+    .execute();
+  return { replacedAt: input.replacedAt, title: input.title, summary, content, updatedAt, sourceId: input.sourceId ?? null };
 }
 
 /** Empties the tables the read side looks at (between tests sharing one database). */
@@ -216,6 +277,7 @@ export async function resetRiver(db: Kysely<Database>): Promise<void> {
   // fetch_log references sources; hosts and host_slots stand alone but carry state between tests.
   await db.deleteFrom('fetch_log').execute();
   await db.deleteFrom('host_slots').execute();
+  await db.deleteFrom('item_revisions').execute();
   await db.deleteFrom('hosts').execute();
   await db.deleteFrom('item_sources').execute();
   await db.deleteFrom('items').execute();

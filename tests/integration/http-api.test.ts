@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import Parser from 'rss-parser';
 import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Story } from '../../src/domain.js';
@@ -13,7 +14,7 @@ import type { Database } from '../../src/store/database.js';
 import { VERSION } from '../../src/version.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { getSourceHistory } from '../../src/store/sources-query.js';
-import { resetRiver, seedFetchLog, seedHost, seedSource, seedStory } from '../helpers/seed.js';
+import { resetRiver, seedFetchLog, seedHost, seedRevision, seedSource, seedStory } from '../helpers/seed.js';
 
 // The read side end to end: a seeded database (PGlite, or PostgreSQL when DATABASE_URL is set),
 // the real server on 127.0.0.1, real HTTP requests. One database per file; each test starts from
@@ -296,9 +297,12 @@ describe('/api/items', () => {
       updated_at: '2024-05-01T13:00:00.000Z',
       summary: '<p>The city budget passed after a long debate.</p>',
       content: null,
+      content_policy: 'summary',
       tags: ['aggregated', 'local', 'news'],
       categories: ['Politics'],
       guid: 'guid-budget',
+      cluster_id: null,
+      also_published_by: [],
     });
   });
 
@@ -404,11 +408,338 @@ describe('/api/items', () => {
     const { budget } = await seedRiver();
     const found = await getJson(`/api/items/${budget.id}`);
     expect(found.status).toBe(200);
-    expect(found.json).toMatchObject({ id: 'budget', via: ['city', 'agg'], publisher: { source_id: 'city' } });
+    expect(found.json).toMatchObject({ id: 'budget', via: ['city', 'agg'], publisher: { source_id: 'city' }, cluster: null, revisions: [] });
     const missing = await getJson('/api/items/nope');
     expect(missing.status).toBe(404);
     expect(missing.json).toEqual({ error: { code: 'not_found', message: 'no story with id "nope"' } });
     expect((await getJson('/api/items/budget?x=1')).status).toBe(400);
+  });
+});
+
+describe('story clusters, content policy and revisions', () => {
+  // rss-parser (xml2js, strict) reads the XML feeds back, as the renderer's unit tests do.
+  type XmlNode = string | { _?: string; $?: Record<string, string> };
+  const parser = new Parser<Record<string, unknown>, { links?: XmlNode[]; summaryEls?: XmlNode[]; contentEls?: XmlNode[]; 'content:encoded'?: string }>({
+    customFields: {
+      item: [
+        ['link', 'links', { keepArray: true }],
+        ['summary', 'summaryEls', { keepArray: true }],
+        ['content', 'contentEls', { keepArray: true }],
+      ],
+    },
+  });
+  const attrs = (n: XmlNode | undefined) => (typeof n === 'object' ? (n.$ ?? {}) : {});
+  const text = (n: XmlNode | undefined) => (typeof n === 'object' ? n._ : n);
+  const parseFeed = async (path: string) => {
+    const res = await get(path);
+    expect(res.status).toBe(200);
+    return parser.parseString(res.text);
+  };
+
+  interface JsonFeedItem {
+    url?: string;
+    content_html?: string;
+    content_text?: string;
+    summary?: string;
+    _tributary: { publisher: string; also_published_by: { name: string; url: string | null; publisher_url: string | null }[] };
+  }
+
+  /**
+   * One wire story carried by three papers under three URLs (a cluster whose representative is
+   * the earliest, storm-g), and a story of its own at one of them:
+   *   storm-g  Riverside Gazette, +1h (policy full)      the cluster's entry
+   *   storm-t  Valley Tribune,    +2h (policy summary)
+   *   storm-h  Harbor Herald,     +3h (policy none)      the only one saying "hailstones"
+   *   lone     Valley Tribune,    +2.5h, alone
+   */
+  async function seedWire() {
+    await seedSource(db, { id: 'gazette', name: 'Riverside Gazette', tags: ['north'], contentPolicy: 'full' });
+    await seedSource(db, { id: 'tribune', name: 'Valley Tribune', tags: ['valley'], contentPolicy: 'summary' });
+    await seedSource(db, { id: 'herald', name: 'Harbor Herald', tags: ['coast'], contentPolicy: 'none' });
+    const g = await seedStory(db, {
+      id: 'storm-g',
+      via: ['gazette'],
+      title: 'Storm hits the coast',
+      summary: '<p>Winds.</p>',
+      content: '<p>Winds and rain.</p>',
+      publishedAt: at(1),
+      clusterId: 'storm-g',
+    });
+    const t = await seedStory(db, { id: 'storm-t', via: ['tribune'], title: 'Storm hits the coast, officials say', publishedAt: at(2), clusterId: 'storm-g' });
+    const h = await seedStory(db, {
+      id: 'storm-h',
+      via: ['herald'],
+      title: 'Storm hits coast',
+      summary: '<p>Hailstones the size of eggs.</p>',
+      publishedAt: at(3),
+      clusterId: 'storm-g',
+    });
+    const lone = await seedStory(db, { id: 'lone', via: ['tribune'], title: 'Bridge reopens', publishedAt: at(2.5) });
+    return { g, t, h, lone };
+  }
+
+  const member = (id: string, source: string, name: string, hours: number) => ({
+    id,
+    url: `http://${source}.test/${id}`,
+    publisher: { name, url: `http://${source}.test/` },
+    published_at: at(hours).toISOString(),
+  });
+  const G = member('storm-g', 'gazette', 'Riverside Gazette', 1);
+  const T = member('storm-t', 'tribune', 'Valley Tribune', 2);
+  const H = member('storm-h', 'herald', 'Harbor Herald', 3);
+
+  const ALSO_LINE =
+    '<p>Also published by: <a href="http://tribune.test/storm-t">Valley Tribune</a>, <a href="http://herald.test/storm-h">Harbor Herald</a></p>';
+
+  it('JSON Feed: three members are one entry, the earliest, also published by the other two', async () => {
+    await seedWire();
+    const res = await getJson<{ items: JsonFeedItem[] }>('/feed.json');
+    // Newest first by the entry's own published_at: the cluster sits at storm-g's +1h.
+    expect(feedIds(res.json.items as { url: string }[])).toEqual(['lone', 'storm-g']);
+    const entry = res.json.items[1]!;
+    expect(entry._tributary.publisher).toBe('Riverside Gazette');
+    expect(entry._tributary.also_published_by).toEqual([
+      { name: 'Valley Tribune', url: 'http://tribune.test/storm-t', publisher_url: 'http://tribune.test/' },
+      { name: 'Harbor Herald', url: 'http://herald.test/storm-h', publisher_url: 'http://herald.test/' },
+    ]);
+    expect(res.json.items[0]!._tributary.also_published_by).toEqual([]);
+  });
+
+  it('Atom: the entry links to its own URL and rel=related to the other two', async () => {
+    await seedWire();
+    const atom = await parseFeed('/feed.atom');
+    expect(atom.items).toHaveLength(2);
+    expect((atom.items[1]?.links ?? []).map(attrs)).toEqual([
+      { rel: 'alternate', href: 'http://gazette.test/storm-g' },
+      { rel: 'related', href: 'http://tribune.test/storm-t', title: 'Valley Tribune' },
+      { rel: 'related', href: 'http://herald.test/storm-h', title: 'Harbor Herald' },
+    ]);
+    expect((atom.items[0]?.links ?? []).map(attrs)).toEqual([{ rel: 'alternate', href: 'http://tribune.test/lone' }]);
+  });
+
+  it('RSS: the entry carries an "Also published by" line after its text', async () => {
+    await seedWire();
+    const rss = await parseFeed('/feed.xml');
+    expect(rss.items.map((i) => i.link)).toEqual(['http://tribune.test/lone', 'http://gazette.test/storm-g']);
+    // Gazette's policy is full: the line follows both the description and content:encoded.
+    expect(rss.items[1]?.content).toBe(`<p>Winds.</p>${ALSO_LINE}`);
+    expect(rss.items[1]?.['content:encoded']).toBe(`<p>Winds and rain.</p>${ALSO_LINE}`);
+    expect(rss.items[0]?.content).toBe('<p>Summary of Bridge reopens</p>');
+  });
+
+  it('/api/items lists every member with its cluster id and the others; ?collapse=true lists entries', async () => {
+    await seedWire();
+    const all = await getJson('/api/items');
+    expect(ids(all.json.items)).toEqual(['storm-h', 'lone', 'storm-t', 'storm-g']);
+    const byId = Object.fromEntries(all.json.items.map((i: { id: string }) => [i.id, i]));
+    expect(byId['storm-t']).toMatchObject({ cluster_id: 'storm-g', also_published_by: [G, H] });
+    expect(byId['storm-g']).toMatchObject({ cluster_id: 'storm-g', also_published_by: [T, H] });
+    expect(byId['storm-h']).toMatchObject({ cluster_id: 'storm-g', also_published_by: [G, T] });
+    expect(byId.lone).toMatchObject({ cluster_id: null, also_published_by: [] });
+
+    const collapsed = await getJson('/api/items?collapse=true');
+    expect(ids(collapsed.json.items)).toEqual(['lone', 'storm-g']);
+    expect(collapsed.json.items[1].also_published_by).toEqual([T, H]);
+    expect(ids((await getJson('/api/items?collapse=false')).json.items)).toHaveLength(4);
+    const bad = await getJson('/api/items?collapse=maybe');
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.parameter).toBe('collapse');
+    // Feeds always collapse; they take no collapse parameter.
+    expect((await getJson('/feed.json?collapse=false')).json.error.parameter).toBe('collapse');
+  });
+
+  it.each([
+    // A cluster is shown when ANY member matches, as its entry (storm-g).
+    { name: 'a source that carried only a later member', query: 'source=herald', feed: ['storm-g'], api: ['storm-h'] },
+    { name: 'a source carrying a member and a story of its own', query: 'source=tribune', feed: ['lone', 'storm-g'], api: ['lone', 'storm-t'] },
+    { name: "a tag of a later member's source", query: 'tag=coast', feed: ['storm-g'], api: ['storm-h'] },
+    { name: "the representative's own tag", query: 'tag=north', feed: ['storm-g'], api: ['storm-g'] },
+    { name: 'a word only a later member uses', query: 'q=hailstones', feed: ['storm-g'], api: ['storm-h'] },
+    { name: 'a word of a story alone', query: 'q=bridge', feed: ['lone'], api: ['lone'] },
+    { name: 'two filters matched by different members', query: 'tag=coast&source=gazette', feed: [], api: [] },
+    { name: 'nothing matches', query: 'source=nobody', feed: [], api: [] },
+  ])('filters on a collapsed river: $name', async ({ query, feed, api }) => {
+    await seedWire();
+    const res = await getJson<{ items: { url: string }[] }>(`/feed.json?${query}`);
+    expect(res.status).toBe(200);
+    expect(feedIds(res.json.items)).toEqual(feed);
+    expect(ids((await getJson(`/api/items?${query}&collapse=true`)).json.items)).toEqual(feed);
+    // Without collapsing, each story is matched on its own.
+    expect(ids((await getJson(`/api/items?${query}`)).json.items)).toEqual(api);
+  });
+
+  it('pages a collapsed river by cursor: every entry once, no member, no gaps', async () => {
+    await seedSource(db, { id: 'wire' });
+    // Twelve stories; clusters {s00,s03,s07}, {s01,s02}, {s05,s09,s10} (each led by its earliest);
+    // s04 and s05 share a published_at, so the id breaks the tie across a page boundary.
+    const hours = [0, 1, 2, 3, 4, 4, 6, 7, 8, 9, 10, 11];
+    const clusterOf: Record<number, string> = { 0: 's00', 3: 's00', 7: 's00', 1: 's01', 2: 's01', 5: 's05', 9: 's05', 10: 's05' };
+    for (const [i, h] of hours.entries()) {
+      const id = `s${String(i).padStart(2, '0')}`;
+      await seedStory(db, { id, via: ['wire'], publishedAt: at(h), clusterId: clusterOf[i] ?? null });
+    }
+    const expected = ['s11', 's08', 's06', 's05', 's04', 's01', 's00'];
+    const seen: string[] = [];
+    let next: string | null = null;
+    let pages = 0;
+    do {
+      const res: { status: number; json: ItemsPage } = await getJson<ItemsPage>(
+        `/api/items?collapse=true&limit=2${next ? `&cursor=${encodeURIComponent(next)}` : ''}`,
+      );
+      expect(res.status).toBe(200);
+      seen.push(...ids(res.json.items));
+      next = res.json.next_cursor;
+      pages += 1;
+    } while (next !== null && pages < 10);
+    expect(seen).toEqual(expected);
+    expect(pages).toBe(4);
+    // The feed (one page) agrees.
+    const feed = await getJson<{ items: { url: string }[] }>('/feed.json');
+    expect(feedIds(feed.json.items)).toEqual(expected);
+  });
+
+  it('a member whose cluster has no representative is still shown, on its own', async () => {
+    await seedSource(db, { id: 'wire' });
+    await seedStory(db, { id: 'orphan-1', via: ['wire'], publishedAt: at(1), clusterId: 'gone-story' });
+    await seedStory(db, { id: 'orphan-2', via: ['wire'], publishedAt: at(2), clusterId: 'gone-story' });
+    // The row its cluster_id names exists but now belongs to another cluster.
+    await seedStory(db, { id: 'moved-rep', via: ['wire'], publishedAt: at(3), clusterId: 'elsewhere' });
+    await seedStory(db, { id: 'left-behind', via: ['wire'], publishedAt: at(4), clusterId: 'moved-rep' });
+    const feed = await getJson<{ items: (JsonFeedItem & { url: string })[] }>('/feed.json');
+    expect(feedIds(feed.json.items)).toEqual(['left-behind', 'moved-rep', 'orphan-2', 'orphan-1']);
+    expect(feed.json.items[2]!._tributary.also_published_by.map((a) => a.url)).toEqual(['http://wire.test/orphan-1']);
+  });
+
+  it('/api/items/:id shows the cluster with every member, earliest first, and null when alone', async () => {
+    await seedWire();
+    for (const id of ['storm-g', 'storm-t', 'storm-h']) {
+      const res = await getJson(`/api/items/${id}`);
+      expect(res.status).toBe(200);
+      expect(res.json.cluster).toEqual({ id: 'storm-g', members: [G, T, H] });
+    }
+    expect((await getJson('/api/items/lone')).json.cluster).toBeNull();
+  });
+
+  it('/api/items/:id lists revisions newest first', async () => {
+    await seedWire();
+    await seedRevision(db, { itemId: 'storm-t', replacedAt: at(4), title: 'Storm nears the coast', summary: '<p>Expected tonight.</p>', content: '<p>x</p>', updatedAt: at(2), sourceId: 'tribune' });
+    await seedRevision(db, { itemId: 'storm-t', replacedAt: at(5), title: 'Storm hits the coast', summary: null, updatedAt: at(4) });
+    await seedRevision(db, { itemId: 'lone', replacedAt: at(6), title: 'Not this story' });
+    const res = await getJson('/api/items/storm-t');
+    expect(res.json.revisions).toEqual([
+      { replaced_at: at(5).toISOString(), title: 'Storm hits the coast', summary: null, updated_at: at(4).toISOString(), source_id: null },
+      {
+        replaced_at: at(4).toISOString(),
+        title: 'Storm nears the coast',
+        summary: '<p>Expected tonight.</p>',
+        updated_at: at(2).toISOString(),
+        source_id: 'tribune',
+      },
+    ]);
+    expect((await getJson('/api/items/storm-g')).json.revisions).toEqual([]);
+    // Revisions are for one story at a time, not for the list.
+    expect((await getJson('/api/items')).json.items[0]).not.toHaveProperty('revisions');
+  });
+
+  describe('content policy', () => {
+    /** One story per policy, each with a summary and a full text. */
+    async function seedPolicies() {
+      for (const policy of ['full', 'summary', 'none'] as const) {
+        await seedSource(db, { id: `${policy}-src`, name: `${policy} Paper`, contentPolicy: policy });
+      }
+      await seedStory(db, { id: 'p-full', via: ['full-src'], summary: '<p>S-full</p>', content: '<p>C-full</p>', publishedAt: at(3) });
+      await seedStory(db, { id: 'p-summary', via: ['summary-src'], summary: '<p>S-summary</p>', content: '<p>C-summary</p>', publishedAt: at(2) });
+      await seedStory(db, { id: 'p-none', via: ['none-src'], summary: '<p>S-none</p>', content: '<p>C-none</p>', publishedAt: at(1) });
+    }
+
+    it('RSS: full carries both, summary the description only, none neither; all link to the story', async () => {
+      await seedPolicies();
+      const rss = await parseFeed('/feed.xml');
+      expect(rss.items.map((i) => [i.link, i.content, i['content:encoded']])).toEqual([
+        ['http://full-src.test/p-full', '<p>S-full</p>', '<p>C-full</p>'],
+        ['http://summary-src.test/p-summary', '<p>S-summary</p>', undefined],
+        ['http://none-src.test/p-none', undefined, undefined],
+      ]);
+    });
+
+    it('Atom: full has <summary> and <content>, summary <summary> only, none neither', async () => {
+      await seedPolicies();
+      const atom = await parseFeed('/feed.atom');
+      expect(
+        atom.items.map((i) => [(i.links ?? []).map(attrs), text(i.summaryEls?.[0]), text(i.contentEls?.[0])]),
+      ).toEqual([
+        [[{ rel: 'alternate', href: 'http://full-src.test/p-full' }], '<p>S-full</p>', '<p>C-full</p>'],
+        [[{ rel: 'alternate', href: 'http://summary-src.test/p-summary' }], '<p>S-summary</p>', undefined],
+        [[{ rel: 'alternate', href: 'http://none-src.test/p-none' }], undefined, undefined],
+      ]);
+    });
+
+    it('JSON Feed: content_html is the full text, the summary, or an empty content_text', async () => {
+      await seedPolicies();
+      const res = await getJson<{ items: JsonFeedItem[] }>('/feed.json');
+      expect(res.json.items.map(({ url, content_html, content_text, summary }) => ({ url, content_html, content_text, summary }))).toEqual([
+        { url: 'http://full-src.test/p-full', content_html: '<p>C-full</p>', content_text: undefined, summary: 'S-full' },
+        { url: 'http://summary-src.test/p-summary', content_html: '<p>S-summary</p>', content_text: undefined, summary: 'S-summary' },
+        { url: 'http://none-src.test/p-none', content_html: undefined, content_text: '', summary: undefined },
+      ]);
+      expect(res.text).not.toContain('C-summary');
+      expect(res.text).not.toMatch(/[SC]-none/);
+    });
+
+    it('the API shows the summary always and the full text only under full', async () => {
+      await seedPolicies();
+      const res = await getJson('/api/items');
+      expect(res.json.items.map((i: { id: string; content_policy: string; summary: string; content: string | null }) => [i.id, i.content_policy, i.summary, i.content])).toEqual([
+        ['p-full', 'full', '<p>S-full</p>', '<p>C-full</p>'],
+        ['p-summary', 'summary', '<p>S-summary</p>', null],
+        ['p-none', 'none', '<p>S-none</p>', null],
+      ]);
+    });
+
+    it("the policy is that of the source whose text is stored, not the publisher's", async () => {
+      await seedPolicies();
+      // Published by full-src, but the stored text came through none-src (first in via).
+      await seedStory(db, {
+        id: 'p-via',
+        via: ['none-src', 'full-src'],
+        publisher: { name: 'full Paper', sourceId: 'full-src', url: 'http://full-src.test/', feedUrl: 'http://full-src.test/feed.xml' },
+        url: 'http://full-src.test/p-via',
+        summary: '<p>S-via</p>',
+        content: '<p>C-via</p>',
+        publishedAt: at(4),
+      });
+      const res = await getJson<{ items: JsonFeedItem[] }>('/feed.json?limit=1');
+      expect(res.json.items[0]).toMatchObject({ url: 'http://full-src.test/p-via', content_text: '', _tributary: { publisher: 'full Paper' } });
+      expect((await getJson('/api/items/p-via')).json).toMatchObject({ content_policy: 'none', content: null });
+    });
+  });
+
+  it('the ETag changes when a cluster gains a member or a policy changes; Last-Modified moves forward', async () => {
+    await seedSource(db, { id: 'gazette', name: 'Riverside Gazette' });
+    await seedSource(db, { id: 'tribune', name: 'Valley Tribune' });
+    await seedSource(db, { id: 'herald', name: 'Harbor Herald' });
+    await seedStory(db, { id: 'storm-g', via: ['gazette'], publishedAt: at(1), clusterId: 'storm-g' });
+    await seedStory(db, { id: 'storm-t', via: ['tribune'], publishedAt: at(2), clusterId: 'storm-g' });
+    const before = await get('/feed.json');
+    const etag = before.header('etag')!;
+    expect(before.header('last-modified')).toBe(at(2).toUTCString());
+    expect((await get('/feed.json', { 'if-none-match': etag })).status).toBe(304);
+
+    // A third paper's copy joins the cluster: the entry's body changes (a new "also published by"),
+    // its own updatedAt does not.
+    await seedStory(db, { id: 'storm-h', via: ['herald'], publishedAt: at(3), clusterId: 'storm-g' });
+    const grown = await get('/feed.json', { 'if-none-match': etag });
+    expect(grown.status).toBe(200);
+    expect(grown.header('etag')).not.toBe(etag);
+    expect(grown.header('last-modified')).toBe(at(3).toUTCString());
+    expect((await get('/feed.json', { 'if-modified-since': before.header('last-modified')! })).status).toBe(200);
+    expect(JSON.parse(grown.text).items).toHaveLength(1);
+
+    // feeds.yaml's `content:` changed for the source whose text is stored.
+    await db.updateTable('sources').set({ content_policy: 'none' }).where('id', '=', 'gazette').execute();
+    const repoliced = await get('/feed.json', { 'if-none-match': grown.header('etag')! });
+    expect(repoliced.status).toBe(200);
+    expect(repoliced.header('etag')).not.toBe(grown.header('etag'));
   });
 });
 

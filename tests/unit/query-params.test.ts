@@ -42,6 +42,10 @@ describe('parseItemsQuery accepts', () => {
       expected: { limit: 50, since: new Date('2024-01-01T00:00:00Z'), until: new Date('2024-02-01T12:30:00Z') },
     },
     { name: 'a cursor we issued', query: { cursor: encodeCursor(cursor) }, expected: { limit: 50, cursor } },
+    { name: 'collapse=true: one entry per story cluster', query: { collapse: 'true' }, expected: { limit: 50, collapseClusters: true } },
+    { name: 'collapse=1', query: { collapse: '1' }, expected: { limit: 50, collapseClusters: true } },
+    // Left out rather than set false: the same filter as no parameter at all.
+    { name: 'collapse=false is the default', query: { collapse: 'false' }, expected: { limit: 50 } },
   ])('$name', ({ query, expected }) => {
     expect(parseItemsQuery(query)).toEqual(expected);
   });
@@ -69,6 +73,8 @@ describe('parseItemsQuery rejects, naming the parameter', () => {
     { name: 'unknown parameter', query: { page: '2' }, parameter: 'page', message: /unknown parameter "page"/ },
     { name: 'typo, with a suggestion', query: { limt: '5' }, parameter: 'limt', message: /did you mean "limit"/ },
     { name: 'a sources-only parameter', query: { include_inactive: 'true' }, parameter: 'include_inactive', message: /not accepted here/ },
+    { name: 'collapse=maybe', query: { collapse: 'maybe' }, parameter: 'collapse', message: /true or false, got "maybe"/ },
+    { name: 'collapse given twice', query: { collapse: ['true', 'false'] }, parameter: 'collapse', message: /2 times/ },
   ])('$name', ({ query, parameter, message }) => {
     const err = badRequest(() => parseItemsQuery(query));
     expect(err.parameter).toBe(parameter);
@@ -90,6 +96,8 @@ describe('parseFeedQuery', () => {
     { name: 'cursor', query: { cursor: encodeCursor(cursor) } },
     { name: 'since', query: { since: '2024-01-01' } },
     { name: 'until', query: { until: '2024-01-01' } },
+    // Feeds always show one entry per cluster.
+    { name: 'collapse', query: { collapse: 'false' } },
   ])('rejects $name (feeds are subscriptions, not pages or windows)', ({ name, query }) => {
     const err = badRequest(() => parseFeedQuery(query));
     expect(err.parameter).toBe(name);
@@ -162,6 +170,10 @@ describe('formatFeedQuery', () => {
     },
   ])('$name', ({ filter, expected }) => {
     expect(formatFeedQuery(filter)).toBe(expected);
+  });
+
+  it('leaves collapseClusters out: feeds take no collapse parameter', () => {
+    expect(formatFeedQuery({ limit: 50, collapseClusters: true, tags: ['t'] })).toBe('?tag=t');
   });
 
   it('round-trips through the parser', () => {

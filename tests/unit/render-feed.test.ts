@@ -1,6 +1,6 @@
 import Parser from 'rss-parser';
 import { describe, expect, it } from 'vitest';
-import type { Publisher, Story } from '../../src/domain.js';
+import type { AlsoPublished, ContentPolicy, Publisher, Story } from '../../src/domain.js';
 import { FEED_CONTENT_TYPES, renderFeed, type FeedFormat, type RiverMeta } from '../../src/http/render-feed.js';
 import { cleanText, htmlToPlainText, safeUrl } from '../../src/http/render-text.js';
 
@@ -45,6 +45,10 @@ function story(overrides: Partial<Story> & Pick<Story, 'id' | 'title'>): Story {
     tags: [],
     categories: [],
     guid: null,
+    clusterId: null,
+    alsoPublishedBy: [],
+    // `full` unless a case says otherwise: the text the story has is what the entry carries.
+    contentPolicy: 'full',
     ...overrides,
   };
 }
@@ -196,7 +200,8 @@ const cases: readonly Expected[] = [
     sourceAlternate: 'https://blog.example/',
     categories: [],
     summaryHtml: '<p>Short.</p>',
-    contentHtml: null,
+    // Policy full and no full text: the summary is the fullest text there is, carried as content.
+    contentHtml: '<p>Short.</p>',
     summaryText: 'Short.',
     authors: [{ name: 'Blogger' }, { name: 'A Blog', url: 'https://blog.example/' }],
   },
@@ -547,8 +552,11 @@ describe('JSON Feed 1.1', () => {
     expect(item?.id).toBe(c.id);
     expect(item?.url).toBe(c.link);
     expect(item?.title).toBe(c.title);
-    // JSON needs no CDATA protection: the stored HTML goes out unchanged.
-    expect(item?.content_html).toBe(c.story.content ?? c.story.summary ?? '');
+    // JSON needs no CDATA protection: the stored HTML goes out unchanged. With no text at all,
+    // an empty content_text (the spec wants one of content_html and content_text).
+    const html = c.story.content ?? c.story.summary;
+    expect(item?.content_html).toBe(html ?? undefined);
+    expect(item?.content_text).toBe(html === null ? '' : undefined);
     expect(item?.summary).toBe(c.summaryText ?? undefined);
   });
 
@@ -565,6 +573,7 @@ describe('JSON Feed 1.1', () => {
       publisher_url: c.story.publisher.url,
       publisher_feed: c.story.publisher.feedUrl,
       via: c.story.via,
+      also_published_by: [],
     });
   });
 });
@@ -635,7 +644,8 @@ describe('edge cases', () => {
   });
 
   it('rss: xmlns:dc is declared for <dc:creator> even when no story has content:encoded', () => {
-    const xml = renderFeed('rss', river, [noFeedUrl, linkless]);
+    // Policy summary: no story here carries content:encoded.
+    const xml = renderFeed('rss', river, [{ ...noFeedUrl, contentPolicy: 'summary' }, linkless]);
     expect(xml).toContain('<dc:creator>');
     expect(xml).not.toContain('content:encoded');
     expect(undeclaredPrefixes(xml)).toEqual([]);
@@ -644,6 +654,245 @@ describe('edge cases', () => {
   it('rendering is deterministic', () => {
     const formats: FeedFormat[] = ['rss', 'atom', 'json'];
     for (const f of formats) expect(renderFeed(f, river, stories)).toBe(renderFeed(f, river, stories));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Content policy (feeds.yaml `content`) and "also published by" (story clusters)
+
+const POLICY_SUMMARY = '<p>Short <em>summary</em>.</p>';
+const POLICY_CONTENT = '<p>The whole <strong>story</strong>.</p>';
+
+function policyStory(policy: ContentPolicy, overrides: Partial<Story> = {}): Story {
+  return story({
+    id: `policy-${policy}`,
+    title: `Policy ${policy}`,
+    url: `https://planet.example/policy/${policy}`,
+    summary: POLICY_SUMMARY,
+    content: POLICY_CONTENT,
+    contentPolicy: policy,
+    ...overrides,
+  });
+}
+
+/** What each format must carry for one policy case, written out by hand. */
+interface PolicyCase {
+  readonly name: string;
+  readonly story: Story;
+  /** RSS <description> / Atom <summary> (HTML). */
+  readonly summaryHtml: string | null;
+  /** RSS <content:encoded> / Atom <content> (HTML). */
+  readonly contentHtml: string | null;
+  /** JSON Feed: which of content_html / content_text, with what. */
+  readonly json: { content_html: string } | { content_text: string };
+  readonly jsonSummary: string | undefined;
+}
+
+const policyCases: readonly PolicyCase[] = [
+  {
+    name: 'full: the full text as content, plus the summary',
+    story: policyStory('full'),
+    summaryHtml: POLICY_SUMMARY,
+    contentHtml: POLICY_CONTENT,
+    json: { content_html: POLICY_CONTENT },
+    jsonSummary: 'Short summary.',
+  },
+  {
+    name: 'full without full text: the summary is the content',
+    story: policyStory('full', { id: 'policy-full-short', content: null }),
+    summaryHtml: POLICY_SUMMARY,
+    contentHtml: POLICY_SUMMARY,
+    json: { content_html: POLICY_SUMMARY },
+    jsonSummary: 'Short summary.',
+  },
+  {
+    name: 'summary: the summary only, never the full text',
+    story: policyStory('summary'),
+    summaryHtml: POLICY_SUMMARY,
+    contentHtml: null,
+    json: { content_html: POLICY_SUMMARY },
+    jsonSummary: 'Short summary.',
+  },
+  {
+    name: 'none: no text at all',
+    story: policyStory('none'),
+    summaryHtml: null,
+    contentHtml: null,
+    json: { content_text: '' },
+    jsonSummary: undefined,
+  },
+];
+
+const policyIndexed = policyCases.map((c, index) => ({ ...c, index }));
+const policyStories = policyCases.map((c) => c.story);
+const policyRss = await parser.parseString(renderFeed('rss', river, policyStories));
+const policyAtom = await parser.parseString(renderFeed('atom', river, policyStories));
+const policyJson = JSON.parse(renderFeed('json', river, policyStories)) as { items: Record<string, unknown>[] };
+
+/** JSON Feed 1.1 "Items": content_html and content_text are optional strings, but one must be present. */
+function hasJsonFeedContent(item: Record<string, unknown>): boolean {
+  return typeof item.content_html === 'string' || typeof item.content_text === 'string';
+}
+
+describe('content policy', () => {
+  it.each(policyIndexed)('rss, $name', (c) => {
+    const item = policyRss.items[c.index];
+    // rss-parser reports <description> as `content`.
+    expect(item?.content).toBe(c.summaryHtml ?? undefined);
+    expect(item?.['content:encoded']).toBe(c.contentHtml ?? undefined);
+    // Whatever the policy: the title, and the link to the canonical URL at the publisher.
+    expect(item?.title).toBe(c.story.title);
+    expect(item?.link).toBe(c.story.url);
+  });
+
+  it.each(policyIndexed)('atom, $name', (c) => {
+    const item = policyAtom.items[c.index];
+    const summary = item?.summaryEls?.[0];
+    const content = item?.contentEls?.[0];
+    if (c.summaryHtml === null) expect(summary).toBeUndefined();
+    else expect([attrs(summary).type, text(summary)]).toEqual(['html', c.summaryHtml]);
+    if (c.contentHtml === null) expect(content).toBeUndefined();
+    else expect([attrs(content).type, text(content)]).toEqual(['html', c.contentHtml]);
+    expect((item?.links ?? []).map(attrs)).toEqual([{ rel: 'alternate', href: c.story.url }]);
+  });
+
+  it.each(policyIndexed)('json, $name', (c) => {
+    const item = policyJson.items[c.index] as Record<string, unknown>;
+    expect(hasJsonFeedContent(item)).toBe(true);
+    expect({ content_html: item.content_html, content_text: item.content_text }).toEqual({
+      content_html: undefined,
+      content_text: undefined,
+      ...c.json,
+    });
+    expect(item.summary).toBe(c.jsonSummary);
+    expect(item.url).toBe(c.story.url);
+  });
+
+  it.each([
+    { name: 'summary', policy: 'summary' as const, content: POLICY_SUMMARY },
+    { name: 'none', policy: 'none' as const, content: '' },
+  ])('atom: a link-less entry under $name still has the <content> RFC 4287 §4.1.1 requires', async ({ policy, content }) => {
+    const s = policyStory(policy, { id: `linkless-${policy}`, url: null });
+    const parsed = await parser.parseString(renderFeed('atom', river, [s]));
+    const item = parsed.items[0];
+    expect(item?.links ?? []).toEqual([]);
+    expect(attrs(item?.contentEls?.[0]).type).toBe('html');
+    expect(text(item?.contentEls?.[0]) ?? '').toBe(content);
+  });
+
+  it('none: the raw XML carries neither text, whatever the format', () => {
+    const s = policyStory('none', { summary: '<p>SECRET-SUMMARY</p>', content: '<p>SECRET-CONTENT</p>' });
+    for (const format of ['rss', 'atom', 'json'] as const) {
+      const out = renderFeed(format, river, [s]);
+      expect(out).not.toContain('SECRET');
+      expect(out).toContain('https://planet.example/policy/none');
+    }
+  });
+});
+
+const wirePublisher = (name: string, host: string, sourceId: string | null = null): Publisher => ({
+  name,
+  url: `https://${host}/`,
+  sourceId,
+  feedUrl: `https://${host}/feed`,
+});
+
+const gazette: AlsoPublished = {
+  storyId: 'm2',
+  url: 'https://gazette.example/wire/storm',
+  publisher: wirePublisher('The Gazette', 'gazette.example', 'gazette'),
+  publishedAt: new Date('2025-03-02T09:00:00Z'),
+};
+const hostileMember: AlsoPublished = {
+  storyId: 'm3',
+  url: 'https://smith.example/a?x=1&y="<2>"',
+  publisher: { name: 'Smith & Sons <Press> "Daily"', url: 'https://smith.example/', sourceId: null, feedUrl: null },
+  publishedAt: new Date('2025-03-02T09:30:00Z'),
+};
+const linklessMember: AlsoPublished = {
+  storyId: 'm4',
+  url: null,
+  publisher: { name: 'Radio Notice', url: null, sourceId: null, feedUrl: null },
+  publishedAt: new Date('2025-03-02T10:00:00Z'),
+};
+
+function clustered(policy: ContentPolicy, overrides: Partial<Story> = {}): Story {
+  return story({
+    id: `storm-${policy}`,
+    title: `Storm hits the coast (${policy})`,
+    url: `https://planet.example/storm-${policy}`,
+    summary: '<p>Winds.</p>',
+    content: '<p>Winds and rain.</p>',
+    contentPolicy: policy,
+    clusterId: `storm-${policy}`,
+    alsoPublishedBy: [gazette, hostileMember, linklessMember],
+    ...overrides,
+  });
+}
+
+const ALSO_LINE =
+  '<p>Also published by: <a href="https://gazette.example/wire/storm">The Gazette</a>, ' +
+  '<a href="https://smith.example/a?x=1&amp;y=%22%3C2%3E%22">Smith &amp; Sons &lt;Press&gt; "Daily"</a>, Radio Notice</p>';
+
+describe('also published by', () => {
+  it('json: _tributary.also_published_by names each other publisher, earliest first', () => {
+    const out = JSON.parse(renderFeed('json', river, [clustered('full')])) as { items: { _tributary: Record<string, unknown> }[] };
+    expect(out.items[0]?._tributary.also_published_by).toEqual([
+      { name: 'The Gazette', url: 'https://gazette.example/wire/storm', publisher_url: 'https://gazette.example/' },
+      { name: 'Smith & Sons <Press> "Daily"', url: 'https://smith.example/a?x=1&y=%22%3C2%3E%22', publisher_url: 'https://smith.example/' },
+      { name: 'Radio Notice', url: null, publisher_url: null },
+    ]);
+  });
+
+  it('atom: one rel=related link per other member with a URL, titled with its publisher', async () => {
+    const xml = renderFeed('atom', river, [clustered('full'), noFeedUrl]);
+    expect(undeclaredPrefixes(xml)).toEqual([]);
+    const parsed = await parser.parseString(xml);
+    expect((parsed.items[0]?.links ?? []).map(attrs)).toEqual([
+      { rel: 'alternate', href: 'https://planet.example/storm-full' },
+      { rel: 'related', href: 'https://gazette.example/wire/storm', title: 'The Gazette' },
+      { rel: 'related', href: 'https://smith.example/a?x=1&y=%22%3C2%3E%22', title: 'Smith & Sons <Press> "Daily"' },
+    ]);
+    // A story alone has its alternate link only.
+    expect((parsed.items[1]?.links ?? []).map(attrs)).toEqual([{ rel: 'alternate', href: 'https://blog.example/post/1' }]);
+    // The <source> is still the entry's own publisher.
+    expect(child(parsed.items[0]?.sources?.[0], 'title').map(text)).toEqual(['The Daily Planet']);
+  });
+
+  it('atom: a link-less entry keeps its related links', async () => {
+    const parsed = await parser.parseString(renderFeed('atom', river, [clustered('summary', { url: null })]));
+    expect((parsed.items[0]?.links ?? []).map(attrs)).toEqual([
+      { rel: 'related', href: 'https://gazette.example/wire/storm', title: 'The Gazette' },
+      { rel: 'related', href: 'https://smith.example/a?x=1&y=%22%3C2%3E%22', title: 'Smith & Sons <Press> "Daily"' },
+    ]);
+  });
+
+  it.each([
+    {
+      name: 'full: appended to the description and to content:encoded',
+      story: clustered('full'),
+      description: `<p>Winds.</p>${ALSO_LINE}`,
+      content: `<p>Winds and rain.</p>${ALSO_LINE}`,
+    },
+    { name: 'summary: appended to the description', story: clustered('summary'), description: `<p>Winds.</p>${ALSO_LINE}`, content: undefined },
+    { name: 'summary without a summary: the line is the description', story: clustered('summary', { summary: null }), description: ALSO_LINE, content: undefined },
+    { name: 'none: no text, so no line either', story: clustered('none'), description: undefined, content: undefined },
+    { name: 'a story alone: nothing appended', story: { ...clustered('full'), alsoPublishedBy: [] }, description: '<p>Winds.</p>', content: '<p>Winds and rain.</p>' },
+  ])('rss: an "Also published by" line, $name', async ({ story: s, description, content }) => {
+    const xml = renderFeed('rss', river, [s]);
+    expect(undeclaredPrefixes(xml)).toEqual([]);
+    const parsed = await parser.parseString(xml);
+    const item = parsed.items[0];
+    expect(item?.content).toBe(description);
+    expect(item?.['content:encoded']).toBe(content);
+    // Nothing else: no extra <source> or <category> for the other publishers.
+    expect(item?.sources?.map(text)).toEqual(['The Daily Planet']);
+    expect(item?.categories ?? []).toEqual([]);
+  });
+
+  it('rendering with clusters stays deterministic', () => {
+    const all = [clustered('full'), clustered('summary'), clustered('none')];
+    for (const f of ['rss', 'atom', 'json'] as const) expect(renderFeed(f, river, all)).toBe(renderFeed(f, river, all));
   });
 });
 
