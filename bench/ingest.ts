@@ -39,6 +39,10 @@ const sources: Source[] = Array.from({ length: FEEDS }, (_, n) => ({
   everyMs: 3_600_000,
   enabled: true,
   adaptive: false,
+  kind: 'publisher',
+  content: 'summary',
+  strip: [],
+  resolveCanonical: false,
 }));
 const settings: RiverSettings = {
   everyMs: 3_600_000,

@@ -5,6 +5,7 @@ import type { Logger } from './log.js';
 import { formatProblem, loadFeedsFile } from './sources.js';
 import { openDatabase, type DatabaseHandle } from './store/db.js';
 import { migrate } from './store/migrate.js';
+import { reidentify } from './store/reidentify.js';
 
 // Shared start-up steps of the commands: read feeds.yaml once (fail fast with every problem
 // listed), open the database the environment points at, bring its schema up to date.
@@ -25,6 +26,10 @@ export async function openStore(config: AppConfig, logger: Logger): Promise<Data
   try {
     const applied = await migrate(handle.db);
     if (applied.length) logger.info({ migrations: applied.map((m) => `${m.version}_${m.name}`) }, 'migrated');
+    // Stories stored under older identity rules are re-keyed (and merged where the new rules say
+    // two were one); a no-op when none are older.
+    const rekeyed = await reidentify(handle.db, { logger });
+    if (rekeyed.rekeyed || rekeyed.merged) logger.info(rekeyed, 'stories re-identified under the current identity rules');
   } catch (err) {
     await handle.close();
     throw err;

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { FetchLogEntry, NormalizedItem, RiverSettings } from '../domain.js';
+import type { FetchLogEntry, NormalizedItem, ParsedItem, RiverSettings } from '../domain.js';
 import { describeError, TributaryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { OutageDetector } from '../scheduler/outage.js';
@@ -17,6 +17,10 @@ import {
 } from '../store/sources-repo.js';
 import { attributePublisher } from './attribute.js';
 import { FetchError, fetchFeed } from './fetch-feed.js';
+import { findOriginalUrl } from './find-attribution.js';
+import { hostKeyFor } from './host-key.js';
+import { resolveCanonicals } from './resolve-canonical.js';
+import { stripContent } from './strip-content.js';
 import { planNextFetch, type PlannedFetch } from './next-fetch.js';
 import { normalizeItem, storyIdFor } from './normalize-item.js';
 import { parseFeed } from './parse-feed.js';
@@ -143,10 +147,22 @@ export async function refreshSource(deps: RefreshDeps, source: ClaimedSource): P
 
       const feed = await parseFeed(fetched.body, { url: fetched.finalUrl, contentType: fetched.contentType });
       const now = clock();
+      // Item pages' rel=canonical, for sources that ask for it (cached, politely, bounded per poll).
+      const pageCanonicals = source.resolveCanonical
+        ? await resolveCanonicals(
+            { db: deps.db, settings, owner: deps.owner, logger: log },
+            source.id,
+            feed.items.filter((i) => !i.origLink && i.link).map((i) => i.link!),
+          )
+        : new Map<string, string>();
+      const ownHost = hostKeyFor(source.homepage ?? source.feedHomeUrl ?? feed.homeUrl ?? source.fetchUrl);
       const normalized: NormalizedItem[] = [];
       let skipped = 0;
       for (const parsed of feed.items) {
-        const item = normalizeItem(parsed, { sourceId: source.id, feedUrl: fetched.finalUrl, now });
+        const originalUrl = originalStoryUrl(source, parsed, pageCanonicals, ownHost);
+        // Boilerplate is stripped after the attribution link was read from it.
+        const cleaned = source.strip.length ? stripItem(parsed, source.strip) : parsed;
+        const item = normalizeItem(cleaned, { sourceId: source.id, feedUrl: fetched.finalUrl, now, originalUrl });
         if (item) normalized.push(item);
         else skipped++;
       }
@@ -279,6 +295,29 @@ export async function refreshSource(deps: RefreshDeps, source: ClaimedSource): P
       error,
     };
   }
+}
+
+/**
+ * The original story's URL when it is not the item's own link (issue #4, canonical identity):
+ * feedburner:origLink is handled by normalizeItem. For an aggregator, in order: dc:source, the
+ * page's rel=canonical (when resolving) if it leaves the aggregator's site, an attribution link in
+ * the content ("view this story on their website", ...). For a publisher: the page's rel=canonical.
+ */
+function originalStoryUrl(source: ClaimedSource, item: ParsedItem, pageCanonicals: ReadonlyMap<string, string>, ownHost: string | null): string | null {
+  const pageCanonical = item.link ? (pageCanonicals.get(item.link) ?? null) : null;
+  if (source.kind !== 'aggregator') return item.origLink ? null : pageCanonical;
+  const inDocument = findOriginalUrl(item, ownHost);
+  if (inDocument?.from === 'dc:source') return inDocument.url;
+  if (pageCanonical && hostKeyFor(pageCanonical) !== ownHost) return pageCanonical;
+  return inDocument?.url ?? null;
+}
+
+function stripItem(item: ParsedItem, patterns: readonly string[]): ParsedItem {
+  return {
+    ...item,
+    summaryHtml: item.summaryHtml === null ? null : stripContent(item.summaryHtml, patterns),
+    contentHtml: item.contentHtml === null ? null : stripContent(item.contentHtml, patterns),
+  };
 }
 
 function movedFrom(source: ClaimedSource, permanentUrl: string | null): string | null {

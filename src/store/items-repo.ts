@@ -1,7 +1,13 @@
 import { sql } from 'kysely';
 import type { NormalizedItem } from '../domain.js';
-import type { Attribution } from '../ingest/attribute.js';
+import { siteHost, type Attribution } from '../ingest/attribute.js';
+import { decideCluster } from '../ingest/cluster.js';
+import { IDENTITY_VERSION } from '../ingest/identity.js';
+import { isMaterialEdit } from '../ingest/material-edit.js';
+import { htmlToText } from '../ingest/sanitize-html.js';
+import { findClusterCandidates, setCluster } from './clusters-repo.js';
 import type { Db } from './database.js';
+import { recordRevision } from './revisions-repo.js';
 
 // The write side of stories. Identity belongs to the database: items.identity_key is unique, so an
 // insert is an upsert and two writers racing on one story end with one row. The caller owns the
@@ -23,13 +29,22 @@ export interface StoreCounts {
 interface ExistingRow {
   id: string;
   identity_key: string;
+  title: string;
+  summary: string | null;
+  content: string | null;
   content_hash: string;
   content_source_id: string;
   publisher_rank: number;
   publisher_source_id: string | null;
   publisher_name: string;
   tags: string[];
+  updated_at: Date;
 }
+
+/** How far apart two sightings of one link-less story may be dated (guids regenerated per poll). */
+const LINKLESS_WINDOW_MS = 2 * 24 * 3_600_000;
+/** How far apart in time the members of one story cluster may be published. */
+const CLUSTER_WINDOW_MS = 48 * 3_600_000;
 
 function union(a: readonly string[], b: readonly string[]): string[] {
   return [...new Set([...a, ...b])];
@@ -42,6 +57,10 @@ function union(a: readonly string[], b: readonly string[]): string[] {
  * - same identity, this source is the story's publisher and the stored text came from someone
  *   else (an aggregator saw it first): the publisher's own version replaces it;
  * - otherwise unchanged; the appearance is still recorded in item_sources.
+ * An edit keeps the replaced version in item_revisions when it is material (a new title, or text
+ * changed beyond whitespace, markup and tracking links); a trivial change is stored silently.
+ * A new story joins a cluster when the same story was published by another publisher under
+ * another URL (normalised title and SimHash of the text, within 48 h: src/ingest/cluster.ts).
  */
 export async function storeItems(
   db: Db,
@@ -59,6 +78,19 @@ export async function storeItems(
   // front in that order, so two polls sharing stories lock them in the same order (no deadlock)
   // and decide on the same state. Unchanged stories then cost no statement of their own.
   batch.sort((a, b) => (a.item.identityKey < b.item.identityKey ? -1 : a.item.identityKey > b.item.identityKey ? 1 : 0));
+  // A batch with stories not stored yet takes the story-writers' lock first: deciding which
+  // cluster a new story joins must see every story committed before it, or two papers' copies
+  // of one wire story stored at the same moment by two workers would each start a cluster.
+  // Batches that only see known stories (most polls) never wait for it.
+  const known = new Set<string>();
+  for (const keys of chunks(batch.map((x) => x.item.identityKey), CHUNK)) {
+    const rows = await db.selectFrom('items').select('identity_key').where('identity_key', 'in', keys).execute();
+    for (const row of rows) known.add(row.identity_key);
+  }
+  if (batch.some((x) => !known.has(x.item.identityKey))) {
+    await sql`select pg_advisory_xact_lock(${NEW_STORIES_LOCK})`.execute(db);
+  }
+
   const existing = new Map<string, ExistingRow>();
   for (const keys of chunks(batch.map((x) => x.item.identityKey), CHUNK)) {
     const rows = await db.selectFrom('items').select(EXISTING_COLUMNS).where('identity_key', 'in', keys).orderBy('identity_key').forUpdate().execute();
@@ -68,11 +100,12 @@ export async function storeItems(
   const appearances: { item_id: string; source_id: string; guid: string | null; link: string | null; first_seen_at: Date; last_seen_at: Date }[] = [];
   for (const x of batch) {
     const { item } = x;
-    let row = existing.get(item.identityKey);
+    let row = existing.get(item.identityKey) ?? (item.canonicalUrl === null ? await findLinklessTwin(db, source.id, item, now) : undefined);
     if (!row) {
       const insertedId = await insertStory(db, source, x, now);
       if (insertedId) {
         counts.new++;
+        await clusterNewStory(db, insertedId, item, now);
         appearances.push({ item_id: insertedId, source_id: source.id, guid: item.guid, link: item.link, first_seen_at: now, last_seen_at: now });
         continue;
       }
@@ -104,9 +137,15 @@ export async function storeItems(
 }
 
 const CHUNK = 500;
+/** Advisory lock key serialising batches that store new stories (see storeItems). */
+const NEW_STORIES_LOCK = 727_200_002;
 const EXISTING_COLUMNS = [
   'id',
   'identity_key',
+  'title',
+  'summary',
+  'content',
+  'updated_at',
   'content_hash',
   'content_source_id',
   'publisher_rank',
@@ -149,6 +188,9 @@ async function insertStory(db: Db, source: { readonly id: string; readonly tags:
       published_at: publishedAt,
       updated_at: item.updatedAt && item.updatedAt > publishedAt ? item.updatedAt : publishedAt,
       first_seen_at: now,
+      identity_version: IDENTITY_VERSION,
+      title_key: item.titleKey,
+      simhash: item.simhash,
     })
     .onConflict((oc) => oc.column('identity_key').doNothing())
     .returning('id')
@@ -176,6 +218,26 @@ async function mergeStory(
   const edit = (ownVersion && textChanged) || publisherTakesOver;
   if (!edit && !betterAttribution && !tagsChanged) return false;
 
+  // Is this a material edit (kept as a revision, with a new updated_at) or a trivial one
+  // (whitespace, markup, tracking links: stored silently)? A publisher taking over the text
+  // from an aggregator is not an edit of the story.
+  const material =
+    ownVersion && textChanged
+      ? isMaterialEdit({ title: row.title, html: row.content ?? row.summary }, { title: item.title, html: item.content ?? item.summary }).material
+      : false;
+  if (material) {
+    await recordRevision(db, {
+      itemId: row.id,
+      replacedAt: now,
+      title: row.title,
+      summary: row.summary,
+      content: row.content,
+      contentHash: row.content_hash,
+      sourceId: row.content_source_id,
+      updatedAt: row.updated_at,
+    });
+  }
+
   await db
     .updateTable('items')
     .set({
@@ -199,8 +261,10 @@ async function mergeStory(
             guid: item.guid,
             content_source_id: source.id,
             content_hash: item.contentHash,
-            // An edit is dated by the publisher when it says so, else by when we saw it.
-            ...(textChanged ? { updated_at: sql<Date>`greatest(updated_at, ${item.updatedAt ?? now})` } : {}),
+            title_key: item.titleKey,
+            simhash: item.simhash,
+            // A material edit is dated by the publisher when it says so, else by when we saw it.
+            ...(material ? { updated_at: sql<Date>`greatest(updated_at, ${item.updatedAt ?? now})` } : {}),
             // The publisher's own date is authoritative over an aggregator's.
             ...(publisherTakesOver && item.publishedAt ? { published_at: item.publishedAt } : {}),
           }
@@ -208,7 +272,64 @@ async function mergeStory(
     })
     .where('id', '=', row.id)
     .execute();
-  return edit && textChanged;
+  // The publisher's own text replacing an aggregator's copy changes the story, without being an
+  // edit of it (no revision, no new updated_at).
+  return material || (publisherTakesOver && textChanged);
+}
+
+/**
+ * A link-less story whose publisher regenerates its guid at every poll would be a new story each
+ * time: the same source's link-less story with the same normalised title, dated within two days,
+ * is taken to be the same story.
+ */
+async function findLinklessTwin(db: Db, sourceId: string, item: NormalizedItem, now: Date): Promise<ExistingRow | undefined> {
+  const around = (item.publishedAt ?? now).getTime();
+  return db
+    .selectFrom('items')
+    .select(EXISTING_COLUMNS)
+    .where('canonical_url', 'is', null)
+    .where('content_source_id', '=', sourceId)
+    .where('title_key', '=', item.titleKey)
+    .where('published_at', '>=', new Date(around - LINKLESS_WINDOW_MS))
+    .where('published_at', '<=', new Date(around + LINKLESS_WINDOW_MS))
+    .orderBy('published_at', 'desc')
+    .limit(1)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/** Puts a story just stored into the cluster of the same story from other publishers, if any. */
+async function clusterNewStory(db: Db, storyId: string, item: NormalizedItem, now: Date): Promise<void> {
+  if (!item.canonicalUrl) return;
+  const publishedAt = item.publishedAt ?? item.updatedAt ?? now;
+  // The SimHash lets the query drop far-off texts in SQL before any are loaded.
+  const candidates = await findClusterCandidates(db, {
+    around: publishedAt,
+    windowMs: CLUSTER_WINDOW_MS,
+    titleKey: item.titleKey,
+    excludeId: storyId,
+    simhash: item.simhash,
+  });
+  if (candidates.length === 0) return;
+  const decision = decideCluster(
+    {
+      id: storyId,
+      titleKey: item.titleKey,
+      simhash: item.simhash,
+      publishedAt,
+      textLength: htmlToText(item.content ?? item.summary ?? '').length,
+      canonicalHost: siteHost(item.canonicalUrl) ?? '',
+    },
+    candidates,
+  );
+  if (!decision.clusterWith) return;
+  await setCluster(db, storyId, decision.clusterWith);
+  // The cluster is represented by its earliest publication: when the newcomer was published
+  // before the current root, it becomes the root (the feed shows the earliest publisher's entry).
+  const root = await db.selectFrom('items').select('published_at').where('id', '=', decision.clusterWith).executeTakeFirst();
+  if (root && publishedAt < root.published_at) {
+    await db.updateTable('items').set({ cluster_id: storyId }).where('cluster_id', '=', decision.clusterWith).execute();
+  }
 }
 
 /**

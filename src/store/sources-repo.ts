@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { FeedScheduleHints, Source } from '../domain.js';
+import type { FeedScheduleHints, Source, SourceKind } from '../domain.js';
 import type { KnownSource } from '../ingest/attribute.js';
 import { hostKeyFor } from '../ingest/host-key.js';
 import type { Db } from './database.js';
@@ -21,7 +21,22 @@ export interface SyncResult {
 export async function syncSources(db: Db, sources: readonly Source[]): Promise<SyncResult> {
   const existing = await db
     .selectFrom('sources')
-    .select(['id', 'url', 'name', 'homepage', 'tags', 'every_seconds', 'enabled', 'active', 'adaptive', 'effective_url'])
+    .select([
+      'id',
+      'url',
+      'name',
+      'homepage',
+      'tags',
+      'every_seconds',
+      'enabled',
+      'active',
+      'adaptive',
+      'effective_url',
+      'kind',
+      'content_policy',
+      'strip',
+      'resolve_canonical',
+    ])
     .execute();
   const byId = new Map(existing.map((r) => [r.id, r]));
   const result: SyncResult = { added: [], changed: [], removed: [] };
@@ -36,6 +51,11 @@ export async function syncSources(db: Db, sources: readonly Source[]): Promise<S
       every_seconds: everySeconds,
       enabled: s.enabled,
       adaptive: s.adaptive,
+      kind: s.kind,
+      content_policy: s.content,
+      // Cast from text: node-postgres and PGlite serialise a jsonb parameter differently.
+      strip: sql<string>`(${JSON.stringify(s.strip)}::text)::jsonb`,
+      resolve_canonical: s.resolveCanonical,
     };
     if (!row) {
       await db
@@ -55,6 +75,10 @@ export async function syncSources(db: Db, sources: readonly Source[]): Promise<S
       row.every_seconds === everySeconds &&
       row.enabled === s.enabled &&
       row.adaptive === s.adaptive &&
+      row.kind === s.kind &&
+      row.content_policy === s.content &&
+      JSON.stringify(row.strip) === JSON.stringify(s.strip) &&
+      row.resolve_canonical === s.resolveCanonical &&
       row.active;
     if (same) continue;
     await db
@@ -117,6 +141,9 @@ export interface ClaimedSource {
   readonly feedTitle: string | null;
   readonly feedHomeUrl: string | null;
   readonly feedSchedule: FeedScheduleHints | null;
+  readonly kind: SourceKind;
+  readonly strip: readonly string[];
+  readonly resolveCanonical: boolean;
 }
 
 export interface ClaimOptions {
@@ -185,6 +212,9 @@ export async function claimDueSources(db: Db, opts: ClaimOptions): Promise<Claim
       'feed_title',
       'feed_home_url',
       'feed_schedule',
+      'kind',
+      'strip',
+      'resolve_canonical',
     ])
     .execute();
   return rows
@@ -205,6 +235,9 @@ export async function claimDueSources(db: Db, opts: ClaimOptions): Promise<Claim
       feedTitle: r.feed_title,
       feedHomeUrl: r.feed_home_url,
       feedSchedule: r.feed_schedule,
+      kind: r.kind,
+      strip: r.strip,
+      resolveCanonical: r.resolve_canonical,
     }))
     .sort((a, b) => a.id.localeCompare(b.id));
 }
@@ -308,11 +341,19 @@ export async function deferSource(db: Db, id: string, owner: string, until: Date
 export async function listKnownSources(db: Db): Promise<KnownSource[]> {
   const rows = await db
     .selectFrom('sources')
-    .select(['id', 'url', 'name', 'homepage', 'feed_title', 'feed_home_url'])
+    .select(['id', 'url', 'name', 'homepage', 'feed_title', 'feed_home_url', 'kind'])
     .where('active', '=', true)
     .orderBy('id')
     .execute();
-  return rows.map((r) => ({ id: r.id, url: r.url, name: r.name, homepage: r.homepage, feedTitle: r.feed_title, feedHomeUrl: r.feed_home_url }));
+  return rows.map((r) => ({
+    id: r.id,
+    url: r.url,
+    name: r.name,
+    homepage: r.homepage,
+    feedTitle: r.feed_title,
+    feedHomeUrl: r.feed_home_url,
+    kind: r.kind,
+  }));
 }
 
 /** Sources that moved permanently (301/308): the edits to make to feeds.yaml. */

@@ -35,6 +35,10 @@ const src = (id: string, over: Partial<Source> = {}): Source => ({
   everyMs: 15 * 60_000,
   enabled: true,
   adaptive: false,
+  kind: 'publisher',
+  content: 'summary',
+  strip: [],
+  resolveCanonical: false,
   ...over,
 });
 
@@ -53,6 +57,8 @@ function item(url: string | null, over: Partial<NormalizedItem> = {}): Normalize
     categories: [],
     origin: null,
     contentHash: 'h1',
+    titleKey: 'a story',
+    simhash: '0000000000000000',
     ...over,
   };
 }
@@ -250,7 +256,7 @@ describe('migrate', () => {
   it('is idempotent and records versions', async () => {
     expect(await migrate(t.db)).toEqual([]);
     const versions = await t.db.selectFrom('schema_migrations').select('version').orderBy('version').execute();
-    expect(versions.map((v) => v.version)).toEqual([1, 2, 3]);
+    expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4]);
   });
 });
 
