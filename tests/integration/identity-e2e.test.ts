@@ -43,6 +43,17 @@ beforeAll(async () => {
     '/gazette.rss': rss('gazette.rss'),
     '/tribune.rss': rss('tribune.rss'),
     '/herald.rss': rss('herald.rss'),
+    '/pages/storm.html': {
+      contentType: 'text/html; charset=utf-8',
+      body: `<!doctype html><html><head><title>Storm</title><link rel="canonical" href="${STORM}?utm_source=linkhub"></head><body><p>Storm.</p></body></html>`,
+    },
+  });
+  // An aggregator whose items link to its own pages; only the page says where the story lives.
+  publisher.setRoute('/linkhub.rss', {
+    contentType: 'application/rss+xml',
+    body: `<?xml version="1.0"?><rss version="2.0"><channel><title>Link Hub</title><link>https://linkhub.example/</link><description>d</description>
+<item><title>Storm hits the coast, thousands without power</title><link>${publisher.url('/pages/storm.html')}</link><guid>lh-1</guid><pubDate>Sun, 29 Nov 2026 09:00:00 GMT</pubDate>
+<description>A storm, summarised.</description></item></channel></rss>`,
   });
   river = createTestRiver(db?.url ?? null);
   river.writeFeeds(`title: Identity river
@@ -63,6 +74,12 @@ feeds:
     strip:
       - You can view this story on their website
       - CLICK HERE TO GET THE
+  - id: linkhub
+    url: ${publisher.url('/linkhub.rss')}
+    name: Link Hub
+    homepage: https://linkhub.example/
+    kind: aggregator
+    resolve_canonical: true
   - id: gazette
     url: ${publisher.url('/gazette.rss')}
     name: Riverside Gazette
@@ -99,7 +116,7 @@ describe('story identity and attribution across publishers', () => {
       const storm = items.filter((i) => i.title.startsWith('Storm hits the coast'));
       expect(storm).toHaveLength(1);
       expect(storm[0]).toMatchObject({ url: STORM, publisher: { name: 'Daily Planet' } });
-      expect([...storm[0]!.via].sort()).toEqual(['daily', 'newsnow']);
+      expect([...storm[0]!.via].sort()).toEqual(['daily', 'linkhub', 'newsnow']);
       expect(storm[0]!.summary).not.toMatch(/CLICK HERE|view this story/i);
 
       const harbour = items.find((i) => i.title === 'Harbour reopens after repairs')!;
@@ -157,7 +174,9 @@ describe('story identity and attribution across publishers', () => {
       expect(json.items).toHaveLength(7);
       const jsonStorm = json.items.find((i) => i.url === STORM)!;
       expect(jsonStorm._tributary.publisher).toBe('Daily Planet');
-      expect([...jsonStorm._tributary.via].sort()).toEqual(['daily', 'newsnow']);
+      expect([...jsonStorm._tributary.via].sort()).toEqual(['daily', 'linkhub', 'newsnow']);
+      // The aggregator's page was fetched once for its rel=canonical.
+      expect(publisher.requestsTo('/pages/storm.html')).toHaveLength(1);
       const jsonWire = json.items.find((i) => i.title.startsWith(WIRE_TITLE))!;
       expect(jsonWire._tributary.publisher).toBe('Riverside Gazette');
       expect(jsonWire._tributary.also_published_by!.map((a) => a.name)).toEqual(['Valley Tribune', 'Harbor Herald']);
@@ -168,6 +187,8 @@ describe('story identity and attribution across publishers', () => {
 
   it('re-polling changes nothing: no new stories, no new clusters', async () => {
     const again = await river.cli('fetch', '--all');
-    expect(again.out).toMatch(/5 sources polled, 0 failed, 0 new stories/);
+    expect(again.out).toMatch(/6 sources polled, 0 failed, 0 new stories/);
+    // The page's canonical came from the cache.
+    expect(publisher.requestsTo('/pages/storm.html')).toHaveLength(1);
   });
 });

@@ -239,6 +239,31 @@ describe('storeItems', () => {
     expect(via.map((v) => v.source_id)).toEqual(['agg', 'daily']);
   });
 
+  it('a material edit keeps the replaced version as a revision; a trivial one is no edit', async () => {
+    const body = (extra: string) => `<p>${'The council met on Tuesday to discuss the new bridge and its budget. '.repeat(6)}${extra}</p>`;
+    await store('daily', [item('https://daily.example/a', { summary: body(''), contentHash: 'v1' })]);
+    // Whitespace and a tracking link: stored, but not an edit.
+    expect(await store('daily', [item('https://daily.example/a', { summary: body(' <a href="https://x.example/?utm_source=y">more</a>'), contentHash: 'v2' })])).toMatchObject({ updated: 0, unchanged: 1 });
+    expect(await t.db.selectFrom('item_revisions').selectAll().execute()).toHaveLength(0);
+    // A new paragraph: a material edit, the previous version kept.
+    const counts = await store('daily', [
+      item('https://daily.example/a', { summary: body('') + '<p>Late on Tuesday the council voted seven to two to approve the bridge, with work to start in spring.</p>', contentHash: 'v3' }),
+    ]);
+    expect(counts).toMatchObject({ updated: 1 });
+    const revisions = await t.db.selectFrom('item_revisions').selectAll().execute();
+    expect(revisions).toHaveLength(1);
+    expect(revisions[0]).toMatchObject({ content_hash: 'v2', source_id: 'daily' });
+  });
+
+  it('a link-less story whose guid changes at every poll stays one story', async () => {
+    const linkless = (guid: string) =>
+      item(null, { guid, identityKey: `guid:daily:${guid}`, title: 'Road closed on Main Street', titleKey: 'road closed on main street', publishedAt: null });
+    expect(await store('daily', [linkless('g-1')])).toMatchObject({ new: 1 });
+    expect(await store('daily', [linkless('g-2')])).toMatchObject({ new: 0, unchanged: 1 });
+    expect(await store('daily', [linkless('g-3')])).toMatchObject({ new: 0 });
+    expect(await t.db.selectFrom('items').select('id').execute()).toHaveLength(1);
+  });
+
   it('one feed listing a story twice stores it once', async () => {
     expect(await store('daily', [item('https://daily.example/a'), item('https://daily.example/a', { guid: 'other' })])).toEqual({ new: 1, updated: 0, unchanged: 0 });
   });
