@@ -49,6 +49,30 @@ export interface RiverSettings {
   readonly maxIntervalMs: number;
   /** Default for adapting intervals to posting rates (settings.adaptive, default false). */
   readonly adaptive: boolean;
+  /** WebSub hub the output feeds advertise (rel="hub") and Tributary pings on changes (settings.websub_hub); null for none. */
+  readonly websubHub: string | null;
+  /** "Originally published by X" line in the content of `content: full` stories (settings.footer, default true). */
+  readonly footer: boolean;
+}
+
+/** A named feed of the river (feeds.yaml `rivers:`), served at /rivers/<name>.xml|.atom|.json. */
+export interface NamedRiver {
+  /** Slug used in the URL. */
+  readonly name: string;
+  /** Feed title; null for "<river title>: <name>". */
+  readonly title: string | null;
+  /** Stories that came via any of these feed ids (empty: any). */
+  readonly sources: readonly string[];
+  /** Stories carrying any of these tags, lower-case (empty: any). */
+  readonly tags: readonly string[];
+  /** Full-text query (websearch syntax), or null. */
+  readonly q: string | null;
+  /** Publishers whose stories are left out: publisher names (case-insensitive) or feed ids. */
+  readonly excludePublishers: readonly string[];
+  /** Oldest publication time shown, as an ISO 8601 UTC instant (a string, so the config stays frozen); null for no limit. */
+  readonly since: string | null;
+  /** Footer line for `content: full` stories; null inherits settings.footer. */
+  readonly footer: boolean | null;
 }
 
 /** The whole validated feeds.yaml. */
@@ -57,6 +81,8 @@ export interface RiverConfig {
   readonly baseUrl: string | null;
   readonly settings: RiverSettings;
   readonly feeds: readonly Source[];
+  /** Named feeds (feeds.yaml `rivers:`), in file order. */
+  readonly rivers: readonly NamedRiver[];
 }
 
 /** What a response says about when to ask again (RFC 9111 freshness, RFC 9110 Retry-After). */
@@ -129,6 +155,18 @@ export interface ParsedItem {
   readonly origin: OriginRef | null;
   /** dc:source: for aggregators often the original story's URL (absolute). */
   readonly dcSource?: string | null;
+  /** RSS <enclosure>, media:content (non-image), JSON Feed attachments; absolute URLs. */
+  readonly enclosures?: readonly Enclosure[];
+  /** The story's image: media:thumbnail, media:content medium=image, JSON Feed image; absolute. */
+  readonly image?: string | null;
+}
+
+export interface Enclosure {
+  readonly url: string;
+  /** MIME type, when given. */
+  readonly type: string | null;
+  /** Size in bytes, when given. */
+  readonly length: number | null;
 }
 
 /** What the feed document says about how often to poll it (RSS 2.0 ttl/skipHours/skipDays, RSS 1.0 syndication module). */
@@ -178,6 +216,8 @@ export interface NormalizedItem {
   readonly titleKey: string;
   /** 64-bit SimHash of the story's text, 16 hex digits. */
   readonly simhash: string;
+  readonly enclosures: readonly Enclosure[];
+  readonly image: string | null;
 }
 
 export interface Publisher {
@@ -216,6 +256,8 @@ export interface Story {
   readonly alsoPublishedBy: readonly AlsoPublished[];
   /** What the republished entry may carry (the content policy of the source its text came from). */
   readonly contentPolicy: ContentPolicy;
+  readonly enclosures: readonly Enclosure[];
+  readonly image: string | null;
 }
 
 export interface AlsoPublished {

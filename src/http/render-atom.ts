@@ -4,8 +4,8 @@ import type { RiverView, StoryView } from './render-story.js';
 import { escapeText, forXmlJsAttr, forXmlJsText, htmlForCdata } from './render-text.js';
 
 // Atom 1.0 (RFC 4287) over the `feed` package, completed by render-atom-source.ts with what `feed`
-// cannot write: each entry's <source> (§4.2.11), rel="alternate" on entry links, and the feed's
-// alternate links to the other formats.
+// cannot write: each entry's <source> (§4.2.11), rel="alternate" on entry links, enclosure links and
+// media:thumbnail, and the feed's alternate, paging (RFC 5005) and hub links.
 
 export function renderAtom(river: RiverView, stories: readonly StoryView[]): string {
   const feed = new Feed({
@@ -33,9 +33,14 @@ export function renderAtom(river: RiverView, stories: readonly StoryView[]): str
       date: story.updatedAt,
       published: story.publishedAt,
       description: story.summary === null ? undefined : htmlForCdata(story.summary),
-      content: story.content === null ? undefined : htmlForCdata(story.content),
-      // §4.1.2: an entry needs an author unless its feed or source has one; always give the byline.
-      author: [{ name: forXmlJsText(story.byline) }],
+      // The footer, when there is one, ends the content.
+      content: story.content === null ? undefined : htmlForCdata(story.content + (story.footer ?? '')),
+      // §4.1.1: a feed without an <author> of its own (this one) needs one in every entry, so every
+      // entry has the byline (§4.2.1 would otherwise take it from <source>, which readers ignore).
+      // <email> only with an address the validator accepts (render-story.ts splitAuthor).
+      author: [
+        { name: forXmlJsText(story.byline), ...(story.authorEmail === null || story.author === null ? {} : { email: story.authorEmail }) },
+      ],
       category: story.categories.map((term) => ({ term: forXmlJsAttr(term) })),
     });
   }

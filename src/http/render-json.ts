@@ -33,6 +33,19 @@ export interface TributaryAlsoPublished {
   publisher_url: string | null;
 }
 
+/** JSON Feed 1.1 "Attachments": url and mime_type are required. */
+export interface JsonFeedAttachment {
+  url: string;
+  mime_type: string;
+  size_in_bytes?: number;
+}
+
+/** JSON Feed 1.1 "Subscribing to Feeds": a hub to subscribe to for real-time updates. */
+export interface JsonFeedHub {
+  type: string;
+  url: string;
+}
+
 export interface JsonFeedItem {
   id: string;
   url?: string;
@@ -47,6 +60,8 @@ export interface JsonFeedItem {
   /** Deprecated in 1.1 (replaced by `authors`), kept so JSON Feed 1.0 readers still see a byline. */
   author: JsonFeedAuthor;
   tags?: string[];
+  image?: string;
+  attachments?: JsonFeedAttachment[];
   _tributary: TributaryExtension;
 }
 
@@ -56,6 +71,9 @@ export interface JsonFeedDocument {
   home_page_url: string;
   feed_url: string;
   description?: string;
+  /** RFC 5005's rel="next" in JSON Feed terms: the next (older) page of this river. */
+  next_url?: string;
+  hubs?: JsonFeedHub[];
   items: JsonFeedItem[];
 }
 
@@ -66,6 +84,8 @@ export function renderJsonFeed(river: RiverView, stories: readonly StoryView[]):
     home_page_url: river.homeUrl,
     feed_url: river.selfUrl,
     ...(river.description === null ? {} : { description: river.description }),
+    ...(river.links.next === null ? {} : { next_url: river.links.next }),
+    ...(river.links.hub === null ? {} : { hubs: [{ type: 'WebSub', url: river.links.hub }] }),
     items: stories.map(jsonFeedItem),
   };
   return JSON.stringify(doc, null, 2);
@@ -82,7 +102,8 @@ function jsonFeedItem(story: StoryView): JsonFeedItem {
   // are each optional strings — but one or the other must be present". With no text to give (policy
   // none, or a story that has none) the item says so with an empty content_text: present, valid,
   // and it claims no HTML.
-  const html = story.content ?? story.summary;
+  // The footer, when there is one, ends the content (it is only set when there is content).
+  const html = story.content === null ? story.summary : story.content + (story.footer ?? '');
   return {
     id: story.id,
     ...(story.url === null ? {} : { url: story.url }),
@@ -94,6 +115,14 @@ function jsonFeedItem(story: StoryView): JsonFeedItem {
     authors,
     author: authors[0] as JsonFeedAuthor,
     ...(story.categories.length === 0 ? {} : { tags: [...story.categories] }),
+    ...(story.image === null ? {} : { image: story.image }),
+    ...(story.enclosures.length === 0
+      ? {}
+      : {
+          attachments: story.enclosures.map((e) => ({ url: e.url, mime_type: e.type, ...(e.length === null ? {} : { size_in_bytes: e.length }) })),
+        }),
+    // Exactly these five keys (the issue's contract): the original publisher first, then how the
+    // story reached the river.
     _tributary: {
       publisher: publisher.name,
       publisher_url: publisher.url,

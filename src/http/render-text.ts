@@ -24,15 +24,23 @@ export function cleanOptional(s: string | null | undefined): string | null {
 }
 
 /**
- * Percent-encodes the characters no URL may contain raw (RFC 3986 §2; the WHATWG URL serializer
- * encodes them in every component): controls, space, `"`, `<`, `>`. Canonical URLs from the ingest
- * side never contain them, so this is the identity for them; for anything else it guarantees a URL
- * can sit in an XML attribute without ending it or opening a tag.
+ * Percent-encodes (as UTF-8) every character RFC 3986 §2 does not allow in a URI: controls, space,
+ * `"`, `<`, `>`, `\`, `^`, `` ` ``, `{`, `|`, `}`, non-ASCII, `[`/`]` outside the host (§3.2.2 allows
+ * them only around an IP literal) and a `%` that starts no escape. The WHATWG URL serializer leaves
+ * several of these raw (`|` and `{}` in queries, for one), and the W3C validator rejects such a link,
+ * guid or id (InvalidFullLink, an error). Canonical URLs without them are unchanged. Whatever the
+ * input, the result can sit in an XML attribute without ending it or opening a tag.
  */
 export function safeUrl(url: string): string {
-  return cleanText(url)
-    .replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, '')
-    .replace(/[\u0000-\u0020\u007F"<>]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  const trimmed = cleanText(url).replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, '');
+  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(trimmed)?.[0] ?? '';
+  return encodeOutside(authority, /[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/gu) + encodeOutside(trimmed.slice(authority.length), NOT_URI_CHAR);
+}
+
+const NOT_URI_CHAR = /[^A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]|%(?![0-9A-Fa-f]{2})/gu;
+
+function encodeOutside(s: string, pattern: RegExp): string {
+  return s.replace(pattern, (c) => (c === '%' ? '%25' : encodeURIComponent(c)));
 }
 
 /** Escapes character data: valid in XML element content and in HTML text alike. */

@@ -1,6 +1,6 @@
 // JSON Feed 1.0 and 1.1 (https://www.jsonfeed.org/version/1.1/) to ParsedFeed. The document is
 // untrusted JSON: every field is type-checked, wrong types are ignored rather than trusted.
-import type { ParsedFeed, ParsedItem } from '../domain.js';
+import type { Enclosure, ParsedFeed, ParsedItem } from '../domain.js';
 import { TributaryError } from '../errors.js';
 import { EMPTY_SCHEDULE } from './feed-schedule.js';
 import { parseDate } from './parse-date.js';
@@ -57,6 +57,7 @@ function parseItem(item: Json, feedUrl: string, feedAuthor: string | null): Pars
   const contentText = stringField(item, 'content_text');
   const summary = stringField(item, 'summary');
   const tags = item['tags'];
+  const enclosures = parseAttachments(item['attachments'], feedUrl);
   return {
     guid,
     // ParsedItem.title is an HTML fragment throughout (RSS titles are HTML); JSON Feed titles are text.
@@ -72,7 +73,47 @@ function parseItem(item: Json, feedUrl: string, feedAuthor: string | null): Pars
     contentHtml: contentHtml ?? (contentText === null ? null : textToHtml(contentText)),
     categories: Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [],
     origin: null,
+    enclosures,
+    // `image` is "the main image for the item"; `banner_image` one "to use as a banner" (1.1, Items).
+    image:
+      resolveHttpUrl(stringField(item, 'image'), feedUrl) ??
+      resolveHttpUrl(stringField(item, 'banner_image'), feedUrl) ??
+      enclosures.find((e) => e.type?.startsWith('image/'))?.url ??
+      null,
   };
+}
+
+/** A gallery of hundreds is not something to republish: the first few are kept (as for XML feeds). */
+const MAX_ATTACHMENTS = 10;
+
+/**
+ * `attachments` (1.1, "Attachments"): objects with `url` and `mime_type` (both required) and an
+ * optional `size_in_bytes`. Entries without a usable http(s) url are skipped; a wrong mime_type or
+ * size only loses that field. Duplicate URLs merge, keeping what each says.
+ */
+function parseAttachments(value: unknown, feedUrl: string): Enclosure[] {
+  if (!Array.isArray(value)) return [];
+  const out: Enclosure[] = [];
+  for (const attachment of value.filter(isObject)) {
+    const url = resolveHttpUrl(stringField(attachment, 'url'), feedUrl);
+    if (url === null) continue;
+    const type = mimeType(stringField(attachment, 'mime_type'));
+    const size = attachment['size_in_bytes'];
+    const length = typeof size === 'number' && Number.isSafeInteger(size) && size > 0 ? size : null;
+    const at = out.findIndex((e) => e.url === url);
+    const known = out[at];
+    if (known) out[at] = { url, type: known.type ?? type, length: known.length ?? length };
+    else if (out.length < MAX_ATTACHMENTS) out.push({ url, type, length });
+  }
+  return out;
+}
+
+// RFC 6838 §4.2 restricted names; parameters (`; codecs=…`) are dropped.
+const MIME_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
+
+function mimeType(raw: string | null): string | null {
+  const type = (raw ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  return MIME_TYPE.test(type) ? type : null;
 }
 
 /** 1.1 `authors` (array) or 1.0 `author` (object): the names, joined. */

@@ -1,7 +1,7 @@
 // ParsedItem -> NormalizedItem: decide the story's identity, sanitise its HTML, settle its dates,
 // fingerprint its title and text for near-duplicate grouping. Pure: the clock comes in as ctx.now.
 import { createHash } from 'node:crypto';
-import type { NormalizedItem, OriginRef, ParsedItem } from '../domain.js';
+import type { Enclosure, NormalizedItem, OriginRef, ParsedItem } from '../domain.js';
 import { canonicalUrl } from './canonical-url.js';
 import { identityKeyFor } from './identity.js';
 import { escapeHtml, htmlToText, sanitizeHtml } from './sanitize-html.js';
@@ -29,6 +29,9 @@ const FUTURE_TOLERANCE_MS = 24 * 60 * 60 * 1000;
 const MAX_CATEGORIES = 20;
 const DERIVED_TITLE_CHARS = 80;
 const DERIVED_SUMMARY_CHARS = 400;
+const MAX_ENCLOSURES = 10;
+/** Longer is not a link anyone publishes on purpose, and every byte is stored and republished. */
+const MAX_URL_CHARS = 2048;
 
 /** Normalise one parsed item. Null when it has nothing to identify it by (no link, guid or title). */
 export function normalizeItem(item: ParsedItem, ctx: NormalizeContext): NormalizedItem | null {
@@ -75,7 +78,50 @@ export function normalizeItem(item: ParsedItem, ctx: NormalizeContext): Normaliz
     // The text only: papers carrying one wire story dress its headline differently, and the title
     // has its own key. A story with no text gets EMPTY_SIMHASH (all zeros): nothing to compare.
     simhash: simhash(bodyText),
+    // Not part of contentHash: a changed enclosure or image is not an edit of the story's text.
+    enclosures: cleanEnclosures(item.enclosures ?? [], base),
+    image: cleanMediaUrl(item.image, base),
   };
+}
+
+/**
+ * Enclosures as they are stored and republished: absolute http(s) URLs only (a `javascript:` or
+ * `data:` URL must never reach a reader's enclosure handler), a MIME type only when it is one, a
+ * length only when it is a positive whole number; duplicates merged; at most 10.
+ */
+export function cleanEnclosures(enclosures: readonly Enclosure[], base: string | null = null): Enclosure[] {
+  const out: Enclosure[] = [];
+  for (const e of enclosures) {
+    const url = cleanMediaUrl(e.url, base);
+    if (url === null) continue;
+    const type = cleanMimeType(e.type);
+    const length = typeof e.length === 'number' && Number.isSafeInteger(e.length) && e.length > 0 ? e.length : null;
+    const at = out.findIndex((known) => known.url === url);
+    const known = out[at];
+    if (known) out[at] = { url, type: known.type ?? type, length: known.length ?? length };
+    else if (out.length < MAX_ENCLOSURES) out.push({ url, type, length });
+  }
+  return out;
+}
+
+/** An absolute http(s) URL (resolved against `base` when relative), else null. */
+export function cleanMediaUrl(raw: string | null | undefined, base: string | null = null): string | null {
+  const trimmed = stripControls(raw).trim();
+  if (trimmed === '' || trimmed.length > MAX_URL_CHARS) return null;
+  try {
+    const url = base === null ? new URL(trimmed) : new URL(trimmed, base);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.href.length <= MAX_URL_CHARS ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+// RFC 6838 §4.2 restricted names.
+const MIME_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
+
+function cleanMimeType(raw: string | null | undefined): string | null {
+  const type = (stripControls(raw).split(';')[0] ?? '').trim().toLowerCase();
+  return MIME_TYPE.test(type) ? type : null;
 }
 
 function sha256Hex(s: string): string {

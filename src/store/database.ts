@@ -1,5 +1,5 @@
 import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
-import type { FeedScheduleHints } from '../domain.js';
+import type { Enclosure, FeedScheduleHints } from '../domain.js';
 
 // Row types of the tables created by migrations/. Only store/ uses them.
 
@@ -96,6 +96,8 @@ export interface ItemsTable {
   title_key: string | null;
   simhash: string | null;
   cluster_id: string | null;
+  enclosures: ColumnType<Enclosure[], string | undefined, string>;
+  image_url: string | null;
 }
 
 export interface ItemRevisionsTable {

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { AlsoPublished, ContentPolicy, Story } from '../domain.js';
+import type { AlsoPublished, ContentPolicy, Enclosure, Story } from '../domain.js';
 import type { Db } from './database.js';
 
 // The read side of stories: the river, newest first, filtered and paged. Rows become domain
@@ -94,6 +94,8 @@ function storiesQuery(db: Db) {
       'i.categories',
       'i.guid',
       'i.cluster_id',
+      'i.enclosures',
+      'i.image_url',
       // The policy of the source whose version of the text is stored: it decides what may be
       // republished of that text.
       'cs.content_policy',
@@ -148,7 +150,26 @@ function toStory(row: StoryRow): Story {
     clusterId: row.cluster_id,
     alsoPublishedBy: toAlsoPublished(row.also_published_by, row.id),
     contentPolicy: toContentPolicy(row.content_policy),
+    enclosures: toEnclosures(row.enclosures, row.id),
+    image: row.image_url,
   };
+}
+
+/**
+ * items.enclosures (jsonb, written by items-repo from NormalizedItem.enclosures): an array of
+ * {url, type, length}. Both drivers parse jsonb; text is accepted too. An entry of another shape
+ * is dropped rather than failing the whole river over one story's attachment.
+ */
+function toEnclosures(value: unknown, storyId: string): Enclosure[] {
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  if (parsed === null || parsed === undefined) return [];
+  if (!Array.isArray(parsed)) throw new Error(`items-query: enclosures of story ${storyId} are not a JSON array`);
+  return parsed.flatMap((e: unknown): Enclosure[] => {
+    if (typeof e !== 'object' || e === null) return [];
+    const { url, type, length } = e as Record<string, unknown>;
+    if (typeof url !== 'string' || url === '') return [];
+    return [{ url, type: typeof type === 'string' ? type : null, length: typeof length === 'number' && Number.isFinite(length) ? length : null }];
+  });
 }
 
 interface MemberRow {

@@ -97,10 +97,21 @@ export async function storeItems(
     for (const row of rows) existing.set(row.identity_key, row);
   }
 
+  // A link-less item may be a story seen before under another guid (a publisher that regenerates
+  // guids), but only when its title says who it is: not when it has none, and not when the same
+  // feed lists several link-less items under one title (those are distinct items).
+  const linklessTitles = new Map<string, number>();
+  for (const x of batch) if (x.item.canonicalUrl === null) linklessTitles.set(x.item.titleKey, (linklessTitles.get(x.item.titleKey) ?? 0) + 1);
+  const twinCandidates = new Set(
+    batch
+      .filter((x) => x.item.canonicalUrl === null && !UNTITLED_KEYS.has(x.item.titleKey) && linklessTitles.get(x.item.titleKey) === 1)
+      .map((x) => x.item.identityKey),
+  );
+
   const appearances: { item_id: string; source_id: string; guid: string | null; link: string | null; first_seen_at: Date; last_seen_at: Date }[] = [];
   for (const x of batch) {
     const { item } = x;
-    let row = existing.get(item.identityKey) ?? (item.canonicalUrl === null ? await findLinklessTwin(db, source.id, item, now) : undefined);
+    let row = existing.get(item.identityKey) ?? (twinCandidates.has(item.identityKey) ? await findLinklessTwin(db, source.id, item, now) : undefined);
     if (!row) {
       const insertedId = await insertStory(db, source, x, now);
       if (insertedId) {
@@ -119,8 +130,10 @@ export async function storeItems(
     appearances.push({ item_id: row.id, source_id: source.id, guid: item.guid, link: item.link, first_seen_at: now, last_seen_at: now });
   }
 
-  // Every appearance of this poll in one statement per chunk.
-  for (const values of chunks(appearances, CHUNK)) {
+  // Every appearance of this poll in one statement per chunk; one row per story (a statement may
+  // not touch a row twice), the last sighting winning.
+  const byStory = new Map(appearances.map((a) => [a.item_id, a]));
+  for (const values of chunks([...byStory.values()], CHUNK)) {
     await db
       .insertInto('item_sources')
       .values(values)
@@ -137,6 +150,8 @@ export async function storeItems(
 }
 
 const CHUNK = 500;
+/** Title keys that say nothing about which story an item is. */
+const UNTITLED_KEYS = new Set(['', 'untitled']);
 /** Advisory lock key serialising batches that store new stories (see storeItems). */
 const NEW_STORIES_LOCK = 727_200_002;
 const EXISTING_COLUMNS = [
@@ -191,6 +206,9 @@ async function insertStory(db: Db, source: { readonly id: string; readonly tags:
       identity_version: IDENTITY_VERSION,
       title_key: item.titleKey,
       simhash: item.simhash,
+      // Cast from text: node-postgres and PGlite serialise a jsonb parameter differently.
+      enclosures: sql<string>`(${JSON.stringify(item.enclosures)}::text)::jsonb`,
+      image_url: item.image,
     })
     .onConflict((oc) => oc.column('identity_key').doNothing())
     .returning('id')
@@ -263,6 +281,8 @@ async function mergeStory(
             content_hash: item.contentHash,
             title_key: item.titleKey,
             simhash: item.simhash,
+            enclosures: sql<string>`(${JSON.stringify(item.enclosures)}::text)::jsonb`,
+            image_url: item.image,
             // A material edit is dated by the publisher when it says so, else by when we saw it.
             ...(material ? { updated_at: sql<Date>`greatest(updated_at, ${item.updatedAt ?? now})` } : {}),
             // The publisher's own date is authoritative over an aggregator's.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import type { ContentPolicy, FetchLogEntry, SourceKind, Story, StoryRevision } from '../../src/domain.js';
+import { sql, type Kysely } from 'kysely';
+import type { ContentPolicy, Enclosure, FetchLogEntry, SourceKind, Story, StoryRevision } from '../../src/domain.js';
 import type { Database } from '../../src/store/database.js';
 
 // Test-only builders that insert rows directly, so read-side tests (API, feeds, end-to-end) can set
@@ -139,6 +139,10 @@ export interface SeedStoryInput {
    * one, as the write side does. Default null (a story alone).
    */
   readonly clusterId?: string | null;
+  /** items.enclosures; default none. */
+  readonly enclosures?: readonly Enclosure[];
+  /** items.image_url; default null. */
+  readonly image?: string | null;
 }
 
 let counter = 0;
@@ -197,6 +201,9 @@ export async function seedStory(db: Kysely<Database>, input: SeedStoryInput): Pr
       published_at: publishedAt,
       updated_at: updatedAt,
       cluster_id: input.clusterId ?? null,
+      // jsonb written from text: node-postgres and PGlite serialise a JS value differently.
+      enclosures: sql<string>`(${JSON.stringify(input.enclosures ?? [])}::text)::jsonb`,
+      image_url: input.image ?? null,
     })
     .execute();
   const seenAt = (input.firstSeenAt ?? publishedAt).getTime();
@@ -231,6 +238,8 @@ export async function seedStory(db: Kysely<Database>, input: SeedStoryInput): Pr
     clusterId: input.clusterId ?? null,
     alsoPublishedBy: [],
     contentPolicy: first.content_policy,
+    enclosures: (input.enclosures ?? []).map((e) => ({ ...e })),
+    image: input.image ?? null,
   };
 }
 

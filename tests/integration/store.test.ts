@@ -59,6 +59,8 @@ function item(url: string | null, over: Partial<NormalizedItem> = {}): Normalize
     contentHash: 'h1',
     titleKey: 'a story',
     simhash: '0000000000000000',
+    enclosures: [],
+    image: null,
     ...over,
   };
 }
@@ -264,6 +266,15 @@ describe('storeItems', () => {
     expect(await t.db.selectFrom('items').select('id').execute()).toHaveLength(1);
   });
 
+  it('link-less items without a title, or sharing one title in one feed, stay distinct stories', async () => {
+    const linkless = (guid: string, titleKey: string) =>
+      item(null, { guid, identityKey: `guid:daily:${guid}`, title: titleKey || '(untitled)', titleKey, publishedAt: null });
+    expect(await store('daily', [linkless('a-1', 'untitled'), linkless('a-2', 'untitled'), linkless('b-1', 'notice'), linkless('b-2', 'notice')])).toMatchObject({
+      new: 4,
+    });
+    expect(await t.db.selectFrom('item_sources').select('item_id').execute()).toHaveLength(4);
+  });
+
   it('one feed listing a story twice stores it once', async () => {
     expect(await store('daily', [item('https://daily.example/a'), item('https://daily.example/a', { guid: 'other' })])).toEqual({ new: 1, updated: 0, unchanged: 0 });
   });
@@ -281,7 +292,7 @@ describe('migrate', () => {
   it('is idempotent and records versions', async () => {
     expect(await migrate(t.db)).toEqual([]);
     const versions = await t.db.selectFrom('schema_migrations').select('version').orderBy('version').execute();
-    expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4]);
+    expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5]);
   });
 });
 

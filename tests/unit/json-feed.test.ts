@@ -22,6 +22,8 @@ describe('parseJsonFeed on fixtures', () => {
       contentHtml: '<p>Line one<br>line two</p><p>Second paragraph &amp; more</p>',
       categories: ['json', 'feeds'],
       origin: null,
+      enclosures: [],
+      image: null,
     });
     expect(feed.items[1]).toMatchObject({
       guid: '2',
@@ -78,6 +80,63 @@ describe('parseJsonFeed details', () => {
     { name: 'unparseable date', item: { id: 'a', date_published: 'soon' }, check: { publishedAt: null } },
     { name: 'tags not an array', item: { id: 'a', tags: 'x' }, check: { categories: [] } },
     { name: 'authors with a nameless entry', item: { id: 'a', authors: [{ url: 'https://a.example' }, { name: ' Bo  B ' }] }, check: { author: 'Bo B' } },
+  ])('item with $name', ({ item, check }) => {
+    expect(parseJsonFeed(minimal({ items: [item] }), 'https://x.example/f.json').items[0]).toMatchObject(check);
+  });
+
+  it.each([
+    {
+      name: 'attachments with url and mime_type, size when given',
+      item: {
+        id: 'a',
+        attachments: [
+          { url: '/ep/1.mp3', mime_type: 'audio/mpeg', size_in_bytes: 1234, duration_in_seconds: 60 },
+          { url: 'https://cdn.x.example/v.mp4', mime_type: 'Video/MP4; codecs="avc1"' },
+        ],
+      },
+      check: {
+        enclosures: [
+          { url: 'https://x.example/ep/1.mp3', type: 'audio/mpeg', length: 1234 },
+          { url: 'https://cdn.x.example/v.mp4', type: 'video/mp4', length: null },
+        ],
+      },
+    },
+    {
+      name: 'attachments that are not usable',
+      item: {
+        id: 'a',
+        attachments: [
+          'https://x.example/string.mp3',
+          { mime_type: 'audio/mpeg' },
+          { url: 'javascript:alert(1)', mime_type: 'audio/mpeg' },
+          { url: 'https://x.example/bad.bin', mime_type: 'not a type', size_in_bytes: -1 },
+          { url: 'https://x.example/frac.bin', mime_type: 42, size_in_bytes: 1.5 },
+          { url: 'https://x.example/bad.bin', mime_type: 'application/octet-stream', size_in_bytes: 9 },
+        ],
+      },
+      check: {
+        enclosures: [
+          // The duplicate URL completes the first entry with what it says.
+          { url: 'https://x.example/bad.bin', type: 'application/octet-stream', length: 9 },
+          { url: 'https://x.example/frac.bin', type: null, length: null },
+        ],
+      },
+    },
+    { name: 'attachments not an array', item: { id: 'a', attachments: { url: 'https://x.example/a.mp3' } }, check: { enclosures: [] } },
+    {
+      name: 'at most 10 attachments',
+      item: { id: 'a', attachments: Array.from({ length: 12 }, (_, i) => ({ url: `https://x.example/${i}.mp3`, mime_type: 'audio/mpeg' })) },
+      check: { enclosures: Array.from({ length: 10 }, (_, i) => ({ url: `https://x.example/${i}.mp3`, type: 'audio/mpeg', length: null })) },
+    },
+    { name: 'image', item: { id: 'a', image: 'img/a.png', banner_image: 'https://x.example/banner.png' }, check: { image: 'https://x.example/img/a.png' } },
+    { name: 'banner_image when there is no image', item: { id: 'a', banner_image: 'https://x.example/banner.png' }, check: { image: 'https://x.example/banner.png' } },
+    {
+      name: 'an image attachment when there is neither',
+      item: { id: 'a', attachments: [{ url: 'https://x.example/a.mp3', mime_type: 'audio/mpeg' }, { url: 'https://x.example/c.jpg', mime_type: 'image/jpeg' }] },
+      check: { image: 'https://x.example/c.jpg' },
+    },
+    { name: 'a javascript: image', item: { id: 'a', image: 'javascript:alert(1)' }, check: { image: null } },
+    { name: 'a non-string image', item: { id: 'a', image: { url: 'https://x.example/i.png' } }, check: { image: null } },
   ])('item with $name', ({ item, check }) => {
     expect(parseJsonFeed(minimal({ items: [item] }), 'https://x.example/f.json').items[0]).toMatchObject(check);
   });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ParsedItem } from '../../src/domain.js';
-import { normalizeItem, storyIdFor } from '../../src/ingest/normalize-item.js';
+import { cleanEnclosures, cleanMediaUrl, normalizeItem, storyIdFor } from '../../src/ingest/normalize-item.js';
 import { parseFeed } from '../../src/ingest/parse-feed.js';
 import { EMPTY_SIMHASH, hammingDistance, simhash } from '../../src/ingest/simhash.js';
 import { titleKey } from '../../src/ingest/title-key.js';
@@ -236,5 +236,87 @@ describe('normalizeItem on the RSS fixture (the aggregator case)', () => {
     expect(n?.content).toContain('<img src="https://aggregator.example/r/images/bridge.jpg" alt="The bridge" />');
     expect(n?.content).not.toContain('script');
     expect(storyIdFor(n?.identityKey ?? '')).toBe('5h23e44pg4ptyr43z2u7');
+  });
+});
+
+describe('normalizeItem enclosures and image', () => {
+  const linked = (over: Partial<ParsedItem>): ParsedItem => parsed({ link: 'https://pub.example/news/a', title: 'A', ...over });
+
+  it.each([
+    { name: 'none given', item: linked({}), enclosures: [], image: null },
+    {
+      name: 'kept as parsed',
+      item: linked({ enclosures: [{ url: 'https://cdn.example/a.mp3', type: 'audio/mpeg', length: 10 }], image: 'https://cdn.example/a.jpg' }),
+      enclosures: [{ url: 'https://cdn.example/a.mp3', type: 'audio/mpeg', length: 10 }],
+      image: 'https://cdn.example/a.jpg',
+    },
+    {
+      name: 'relative URLs resolved against the item link',
+      item: linked({ enclosures: [{ url: 'media/a.mp3', type: null, length: null }], image: '/img/a.jpg' }),
+      enclosures: [{ url: 'https://pub.example/news/media/a.mp3', type: null, length: null }],
+      image: 'https://pub.example/img/a.jpg',
+    },
+    {
+      name: 'only http(s): javascript:, data: and ftp: dropped',
+      item: linked({
+        enclosures: [
+          { url: 'javascript:alert(1)', type: 'audio/mpeg', length: 1 },
+          { url: 'data:audio/mpeg;base64,AAAA', type: 'audio/mpeg', length: 1 },
+          { url: 'ftp://cdn.example/a.mp3', type: 'audio/mpeg', length: 1 },
+        ],
+        image: 'javascript:alert(1)',
+      }),
+      enclosures: [],
+      image: null,
+    },
+    {
+      name: 'control characters stripped, bad types and lengths unknown, duplicates merged',
+      item: linked({
+        enclosures: [
+          { url: 'https://cdn.example/\u0000a.mp3', type: 'Audio/MPEG; x=1', length: -1 },
+          { url: 'https://cdn.example/a.mp3', type: 'video/mp4', length: 2.5 },
+          { url: 'https://cdn.example/a.mp3', type: null, length: 99 },
+          { url: 'https://cdn.example/b.bin', type: '<script>', length: 0 },
+        ],
+      }),
+      enclosures: [
+        { url: 'https://cdn.example/a.mp3', type: 'audio/mpeg', length: 99 },
+        { url: 'https://cdn.example/b.bin', type: null, length: null },
+      ],
+      image: null,
+    },
+  ])('$name', ({ item, enclosures, image }) => {
+    const n = normalizeItem(item, CTX);
+    expect({ enclosures: n?.enclosures, image: n?.image }).toEqual({ enclosures, image });
+  });
+
+  it('keeps at most 10 enclosures', () => {
+    const many = Array.from({ length: 15 }, (_, i) => ({ url: `https://cdn.example/${i}.mp3`, type: 'audio/mpeg', length: null }));
+    expect(cleanEnclosures(many).map((e) => e.url)).toEqual(many.slice(0, 10).map((e) => e.url));
+  });
+
+  it('does not count enclosures or the image in the content hash (they are not an edit of the text)', () => {
+    const plain = normalizeItem(linked({ summaryHtml: '<p>x</p>' }), CTX);
+    const withMedia = normalizeItem(linked({ summaryHtml: '<p>x</p>', image: 'https://cdn.example/a.jpg', enclosures: [{ url: 'https://cdn.example/a.mp3', type: null, length: null }] }), CTX);
+    expect(withMedia?.contentHash).toBe(plain?.contentHash);
+  });
+
+  it.each([
+    { name: 'an absolute URL', raw: ' https://cdn.example/a.jpg ', base: null, out: 'https://cdn.example/a.jpg' },
+    { name: 'a relative URL without a base', raw: '/a.jpg', base: null, out: null },
+    { name: 'a URL longer than 2048 characters', raw: `https://cdn.example/${'a'.repeat(2100)}`, base: null, out: null },
+    { name: 'nothing', raw: null, base: null, out: null },
+  ])('cleanMediaUrl: $name', ({ raw, base, out }) => {
+    expect(cleanMediaUrl(raw, base)).toBe(out);
+  });
+
+  it('carries the media of the RSS media fixture through', async () => {
+    const feed = await parseFeed(readFileSync(new URL('../fixtures/feeds/rss2-media.xml', import.meta.url), 'utf8'), { url: 'https://media.example/feed.xml' });
+    const episode = feed.items[0];
+    if (!episode) throw new Error('fixture has no items');
+    expect(normalizeItem(episode, { ...CTX, feedUrl: 'https://media.example/feed.xml' })).toMatchObject({
+      enclosures: [{ url: 'https://cdn.media.example/ep1.mp3', type: 'audio/mpeg', length: 12345678 }],
+      image: 'https://cdn.media.example/ep1.jpg',
+    });
   });
 });

@@ -41,6 +41,8 @@ describe('parseFeed on fixture feeds', () => {
     { name: 'RSS 1.0 with the syndication module', file: 'rss1-syndication.xml', url: 'https://rdf-daily.example/index.rdf', format: 'rss', title: 'RDF Daily', homeUrl: 'https://rdf-daily.example/', count: 1 },
     { name: 'Atom with the syndication module', file: 'atom-syndication.xml', url: 'https://digest.example/atom', format: 'atom', title: 'Weekly Digest', homeUrl: 'https://digest.example/', count: 1 },
     { name: 'RSS 2.0 with junk schedule hints', file: 'rss2-schedule-junk.xml', url: 'https://junk.example/rss', format: 'rss', title: 'Junk Hints', homeUrl: 'https://junk.example/', count: 1 },
+    { name: 'RSS 2.0 with enclosures and Media RSS', file: 'rss2-media.xml', url: 'https://media.example/feed.xml', format: 'rss', title: 'Media Weekly', homeUrl: 'https://media.example/', count: 7 },
+    { name: 'Atom 1.0 with enclosure links', file: 'atom-media.xml', url: 'https://atom-media.example/feed.atom', format: 'atom', title: 'Atom Media', homeUrl: 'https://atom-media.example/', count: 2 },
   ])('reads the feed-level fields of $name', async ({ file, url, format, title, homeUrl, count }) => {
     const feed = await parseFeed(fixture(file), { url });
     expect(feed).toMatchObject({ format, title, homeUrl });
@@ -125,6 +127,105 @@ describe('parseFeed on fixture feeds', () => {
       summaryHtml: 'Der Bürgermeister sagte: «Très bien» - fast.',
       publishedAt: new Date('2024-05-06T06:00:00Z'),
     });
+  });
+});
+
+describe('enclosures and images', () => {
+  const mp3 = (n: number) => ({ url: `https://cdn.media.example/a${n}.mp3`, type: 'audio/mpeg', length: null });
+
+  it.each([
+    {
+      name: 'a podcast episode: <enclosure> and itunes:image',
+      index: 0,
+      enclosures: [{ url: 'https://cdn.media.example/ep1.mp3', type: 'audio/mpeg', length: 12345678 }],
+      image: 'https://cdn.media.example/ep1.jpg',
+    },
+    { name: 'image renditions: the widest media:content image', index: 1, enclosures: [], image: 'https://i.media.example/460.jpg' },
+    { name: 'a relative media:thumbnail, against the channel link', index: 2, enclosures: [], image: 'https://media.example/img/thumb.png' },
+    {
+      name: 'a media:group: its default rendition, merged with the <enclosure> of the same URL; the poster inside it',
+      index: 3,
+      enclosures: [{ url: 'https://v.media.example/720.mp4', type: 'video/mp4', length: 5000 }],
+      image: 'https://v.media.example/poster.jpg',
+    },
+    {
+      name: 'xml:base applied; javascript:, data: and url-less enclosures dropped; bad types and lengths unknown',
+      index: 4,
+      enclosures: [
+        { url: 'https://base.example/dir/file.ogg', type: null, length: null },
+        { url: 'https://base.example/dir/docs/report.pdf', type: 'application/pdf', length: null },
+      ],
+      image: null,
+    },
+    {
+      name: 'an image enclosure is the image for want of another; at most 10 enclosures',
+      index: 5,
+      enclosures: [{ url: 'https://cdn.media.example/cover.jpg', type: 'image/jpeg', length: 100 }, ...[1, 2, 3, 4, 5, 6, 7, 8, 9].map(mp3)],
+      image: 'https://cdn.media.example/cover.jpg',
+    },
+    { name: 'an item without media', index: 6, enclosures: [], image: null },
+  ])('RSS: $name', async ({ index, enclosures, image }) => {
+    const feed = await parseFeed(fixture('rss2-media.xml'), { url: 'https://media.example/feed.xml' });
+    expect({ enclosures: item(feed, index).enclosures, image: item(feed, index).image }).toEqual({ enclosures, image });
+  });
+
+  it.each([
+    {
+      name: 'rel="enclosure" links under xml:base, and a thumbnail under a prefix of its own',
+      index: 0,
+      enclosures: [
+        { url: 'https://atom-media.example/talks/1.mp3', type: 'audio/mpeg', length: 999 },
+        { url: 'https://cdn.atom-media.example/1.ogg', type: 'audio/ogg', length: null },
+      ],
+      image: 'https://atom-media.example/talks/1.jpg',
+    },
+    { name: 'an entry without media', index: 1, enclosures: [], image: null },
+  ])('Atom: $name', async ({ index, enclosures, image }) => {
+    const feed = await parseFeed(fixture('atom-media.xml'), { url: 'https://atom-media.example/feed.atom' });
+    expect(item(feed, index).link).toBe(index === 0 ? 'https://atom-media.example/talks/1' : 'https://atom-media.example/talks/2');
+    expect({ enclosures: item(feed, index).enclosures, image: item(feed, index).image }).toEqual({ enclosures, image });
+  });
+
+  it.each([
+    {
+      name: 'RSS 1.0 items (at the root, not in the channel)',
+      body: '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" xmlns:media="http://search.yahoo.com/mrss/"><channel rdf:about="https://r.example/"><title>R</title></channel><item rdf:about="https://r.example/1"><title>One</title><link>https://r.example/1</link></item><item rdf:about="https://r.example/2"><title>Two</title><link>https://r.example/2</link><media:thumbnail url="https://r.example/2.jpg"/></item></rdf:RDF>',
+      images: [null, 'https://r.example/2.jpg'],
+    },
+    {
+      name: 'RSS items directly under <rss>',
+      body: '<rss xmlns:media="http://search.yahoo.com/mrss/"><item><title>a</title><media:thumbnail url="https://x.example/a.jpg"/></item><item><title>b</title></item></rss>',
+      images: ['https://x.example/a.jpg', null],
+    },
+    {
+      name: 'an Atom entry document',
+      body: '<entry xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/"><id>urn:e</id><title>e</title><link href="https://a.example/e"/><media:thumbnail url="https://a.example/e.png"/></entry>',
+      images: ['https://a.example/e.png'],
+    },
+    {
+      name: 'items with identical fields keep their own media',
+      body: '<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>T</title><item><title>same</title></item><item><title>same</title><media:thumbnail url="https://x.example/2.jpg"/></item></channel></rss>',
+      images: [null, 'https://x.example/2.jpg'],
+    },
+    {
+      name: 'an undeclared media: prefix (written anyway by some feeds)',
+      body: '<rss version="2.0"><channel><title>T</title><item><title>a</title><media:content url="https://x.example/a.webp"/></item></channel></rss>',
+      images: ['https://x.example/a.webp'],
+    },
+    {
+      name: 'an image by medium, whatever its file name, and a video by type',
+      body: '<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>T</title><item><title>a</title><media:content url="https://x.example/clip.jpg" type="video/mp4"/><media:content url="https://x.example/pic" medium="image"/></item></channel></rss>',
+      images: ['https://x.example/pic'],
+    },
+  ])('in $name', async ({ body, images }) => {
+    const feed = await parseFeed(body, { url: 'https://feeds.example/feed' });
+    expect(feed.items.map((i) => i.image)).toEqual(images);
+  });
+
+  it('a media:content video is an enclosure even when its file name looks like an image', async () => {
+    const body = '<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>T</title><item><title>a</title><media:content url="https://x.example/clip.jpg" type="video/mp4" fileSize="77"/></item></channel></rss>';
+    const feed = await parseFeed(body, { url: 'https://feeds.example/feed' });
+    expect(item(feed, 0).enclosures).toEqual([{ url: 'https://x.example/clip.jpg', type: 'video/mp4', length: 77 }]);
   });
 });
 
