@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node, type YAMLMap } from 'yaml';
 import { didYouMean } from './did-you-mean.js';
-import type { ContentPolicy, RiverConfig, RiverSettings, Source, SourceKind } from './domain.js';
+import type { ContentPolicy, NamedRiver, RiverConfig, RiverSettings, Source, SourceKind } from './domain.js';
 import { describeError } from './errors.js';
 import { DAY, formatDuration, MINUTE, parseByteSize, parseDuration, SECOND } from './durations.js';
 import { readStripPattern, stripPatternProblem } from './ingest/strip-content.js';
@@ -33,7 +33,7 @@ export function formatProblem(p: ConfigProblem): string {
 // ---------------------------------------------------------------------------------------------
 // Durations and sizes
 
-const TOP_KEYS = ['title', 'base_url', 'settings', 'feeds'] as const;
+const TOP_KEYS = ['title', 'base_url', 'settings', 'feeds', 'rivers'] as const;
 const SETTINGS_KEYS = [
   'every',
   'allow_private_networks',
@@ -45,6 +45,8 @@ const SETTINGS_KEYS = [
   'min_interval',
   'max_interval',
   'adaptive',
+  'websub_hub',
+  'footer',
 ] as const;
 const FEED_KEYS = [
   'id',
@@ -60,6 +62,10 @@ const FEED_KEYS = [
   'strip',
   'resolve_canonical',
 ] as const;
+// Issue #5: named feeds, each a filter over the river.
+const RIVER_KEYS = ['name', 'title', 'sources', 'tags', 'q', 'exclude_publishers', 'since', 'footer'] as const;
+/** Longest `q` of a river: the same bound as the feeds' ?q= (src/http/query-params.ts). */
+const MAX_RIVER_QUERY_LENGTH = 200;
 
 // Issue #4. An aggregator's items are other publishers' stories (credit goes to them); `content` is
 // what the republished entry carries of a source's text. Summary by default: republishing whole
@@ -81,6 +87,10 @@ const DEFAULT_SETTINGS: RiverSettings = {
   minIntervalMs: MINUTE,
   maxIntervalMs: DAY,
   adaptive: false,
+  websubHub: null,
+  // The footer line credits the publisher inside republished full text, where readers that show
+  // only content (no <source>, no author) would otherwise lose the attribution.
+  footer: true,
 };
 
 // Polling faster than every 10s is rude to publishers and gains nothing for news; slower than a week
@@ -185,23 +195,32 @@ class Validator {
 
     const title = this.optionalText(entries.get('title'), 'title') ?? DEFAULT_TITLE;
     const baseUrl = this.baseUrl(entries.get('base_url'));
-    const settings = this.settings(entries.get('settings'));
+    const settings = this.settings(entries.get('settings'), baseUrl !== null || entries.has('base_url'));
     const feedsEntry = entries.get('feeds');
     if (feedsEntry === undefined) {
       this.report.at(start(root), 'missing required key "feeds" (a list of feeds; use "feeds: []" for none)');
       return null;
     }
     const feeds = this.feeds(feedsEntry, settings.everyMs, settings.adaptive);
-    return { title, baseUrl, settings, feeds };
+    const rivers = this.rivers(entries.get('rivers'), feeds);
+    return { title, baseUrl, settings, feeds, rivers };
   }
 
-  private settings(entry: Entry | undefined): RiverSettings {
+  /** `hasBaseUrl`: base_url is given (a hub fetches the feeds at their public URLs, which it makes). */
+  private settings(entry: Entry | undefined, hasBaseUrl: boolean): RiverSettings {
     if (entry === undefined || isNull(entry.value)) return DEFAULT_SETTINGS;
     if (!isMap(entry.value)) {
       this.report.at(entry.offset, `settings must be a mapping, got ${describe(entry.value)}`);
       return DEFAULT_SETTINGS;
     }
     const e = this.entries(entry.value, 'in settings', SETTINGS_KEYS);
+    const hubEntry = e.get('websub_hub');
+    if (hubEntry !== undefined && !isNull(hubEntry.value) && !hasBaseUrl) {
+      this.report.at(
+        hubEntry.offset,
+        'settings.websub_hub needs base_url: the hub fetches the feeds at their public URLs, and pings name them by it',
+      );
+    }
     const minInterval = this.duration(e.get('min_interval'), 'settings.min_interval', INTERVAL_LIMITS) ?? DEFAULT_SETTINGS.minIntervalMs;
     let maxInterval = this.duration(e.get('max_interval'), 'settings.max_interval', INTERVAL_LIMITS) ?? DEFAULT_SETTINGS.maxIntervalMs;
     if (maxInterval < minInterval) {
@@ -224,7 +243,69 @@ class Validator {
       minIntervalMs: minInterval,
       maxIntervalMs: maxInterval,
       adaptive: this.boolean(e.get('adaptive'), 'settings.adaptive') ?? DEFAULT_SETTINGS.adaptive,
+      websubHub: this.optionalHttpUrl(e.get('websub_hub'), 'settings.websub_hub') ?? DEFAULT_SETTINGS.websubHub,
+      footer: this.boolean(e.get('footer'), 'settings.footer') ?? DEFAULT_SETTINGS.footer,
     };
+  }
+
+  /**
+   * `rivers:` named feeds. Their `sources` and `tags` must name feeds and tags this file has: a
+   * misspelt id would otherwise be a river that stays empty forever without saying why.
+   */
+  private rivers(entry: Entry | undefined, feeds: readonly Source[]): NamedRiver[] {
+    if (entry === undefined || isNull(entry.value)) return [];
+    if (!isSeq(entry.value)) {
+      this.report.at(entry.offset, `rivers must be a list of named feeds, got ${describe(entry.value)}`);
+      return [];
+    }
+    const feedIds = feeds.map((f) => f.id);
+    const feedTags = [...new Set(feeds.flatMap((f) => f.tags))];
+    const rivers: NamedRiver[] = [];
+    const names = new Map<string, { index: number; offset: number }>();
+
+    entry.value.items.forEach((raw, index) => {
+      const where = `rivers[${index}]`;
+      const item = this.deref(isNode(raw) ? raw : null);
+      const itemOffset = isNode(raw) ? start(raw) : entry.offset;
+      if (!isMap(item)) {
+        this.report.at(itemOffset, `${where} must be a mapping with at least a name, got ${describe(item)}`);
+        return;
+      }
+      const e = this.entries(item, `in ${where}`, RIVER_KEYS);
+      const name = this.required(e, 'name', where, itemOffset) ? this.id(e.get('name')!, `${where}.name`, 'name') : undefined;
+      if (typeof name === 'string') {
+        const nameEntry = e.get('name')!;
+        const first = names.get(name);
+        if (first === undefined) names.set(name, { index, offset: nameEntry.offset });
+        else
+          this.report.at(
+            nameEntry.offset,
+            `duplicate name "${name}" in ${where}; first used by rivers[${first.index}] on line ${this.report.lineOf(first.offset)}`,
+          );
+      }
+      const title = this.optionalText(e.get('title'), `${where}.title`);
+      const sources = this.references(e.get('sources'), `${where}.sources`, feedIds);
+      const tags = this.tags(e.get('tags'), `${where}.tags`, feedTags);
+      const q = this.optionalText(e.get('q'), `${where}.q`);
+      if (q !== undefined && q.length > MAX_RIVER_QUERY_LENGTH) {
+        this.report.at(e.get('q')!.offset, `${where}.q must be at most ${MAX_RIVER_QUERY_LENGTH} characters, got ${q.length}`);
+      }
+      const excludePublishers = this.textList(e.get('exclude_publishers'), `${where}.exclude_publishers`);
+      const since = this.instant(e.get('since'), `${where}.since`);
+      const footer = this.boolean(e.get('footer'), `${where}.footer`);
+      if (typeof name !== 'string') return;
+      rivers.push({
+        name,
+        title: title ?? null,
+        sources: sources ?? [],
+        tags: tags ?? [],
+        q: q !== undefined && q.length <= MAX_RIVER_QUERY_LENGTH ? q : null,
+        excludePublishers: excludePublishers ?? [],
+        since: since ?? null,
+        footer: footer ?? null,
+      });
+    });
+    return rivers;
   }
 
   private feeds(entry: Entry, defaultEveryMs: number, defaultAdaptive: boolean): Source[] {
@@ -368,14 +449,14 @@ class Validator {
     return s === '' ? undefined : s;
   }
 
-  private id(entry: Entry, label: string): string | undefined {
+  private id(entry: Entry, label: string, noun = 'id'): string | undefined {
     const s = this.string(entry, label);
     if (s === undefined) return undefined;
     // Ids are stored and shown in "via" lists; a stable slug keeps them safe in URLs and SQL alike.
     if (!ID_RE.test(s)) {
       this.report.at(
         entry.offset,
-        `${label} "${s}" is not a valid id; use 1-64 lower-case letters, digits, "-" or "_", starting with a letter or digit`,
+        `${label} "${s}" is not a valid ${noun}; use 1-64 lower-case letters, digits, "-" or "_", starting with a letter or digit`,
       );
       return undefined;
     }
@@ -420,7 +501,8 @@ class Validator {
     return undefined;
   }
 
-  private tags(entry: Entry | undefined, label: string): string[] | undefined {
+  /** `known`, when given, is the set the tags must come from (a river's tags: those of the feeds). */
+  private tags(entry: Entry | undefined, label: string, known?: readonly string[]): string[] | undefined {
     if (entry === undefined || isNull(entry.value)) return undefined;
     if (!isSeq(entry.value)) {
       this.report.at(entry.offset, `${label} must be a list of strings, got ${describe(entry.value)}`);
@@ -438,9 +520,76 @@ class Validator {
       }
       // Tags are matched case-insensitively by readers (?tag=Politics), so they are stored folded.
       const tag = node.value.trim().toLowerCase();
+      if (known !== undefined && !known.includes(tag)) {
+        const guess = didYouMean(tag, known);
+        const hint = guess !== null ? `; did you mean "${guess}"?` : known.length ? `; the feeds' tags are ${listed(known)}` : '; no feed has tags';
+        this.report.at(offset, `${label}[${i}] "${tag}" is not a tag of any feed${hint}`);
+        ok = false;
+        return;
+      }
       if (!tags.includes(tag)) tags.push(tag);
     });
     return ok ? tags : undefined;
+  }
+
+  /** A list of feed ids, each of which must be a feed of this file; duplicates dropped. */
+  private references(entry: Entry | undefined, label: string, ids: readonly string[]): string[] | undefined {
+    const values = this.textList(entry, label, (value, offset, i) => {
+      if (ids.includes(value)) return true;
+      const guess = didYouMean(value, ids);
+      const hint = guess !== null ? `; did you mean "${guess}"?` : ids.length ? `; feed ids are ${listed(ids)}` : '; there are no feeds';
+      this.report.at(offset, `${label}[${i}] "${value}" is not the id of a feed${hint}`);
+      return false;
+    });
+    return values;
+  }
+
+  /** A list of non-empty strings, trimmed, duplicates dropped; `check` may reject an item (having reported it). */
+  private textList(
+    entry: Entry | undefined,
+    label: string,
+    check: (value: string, offset: number, index: number) => boolean = () => true,
+  ): string[] | undefined {
+    if (entry === undefined || isNull(entry.value)) return undefined;
+    if (!isSeq(entry.value)) {
+      const hint = isScalar(entry.value) && typeof entry.value.value === 'string' ? `; write a list, e.g. [${JSON.stringify(entry.value.value)}]` : '';
+      this.report.at(entry.offset, `${label} must be a list of strings, got ${describe(entry.value)}${hint}`);
+      return undefined;
+    }
+    const values: string[] = [];
+    let ok = true;
+    entry.value.items.forEach((raw, i) => {
+      const node = this.deref(isNode(raw) ? raw : null);
+      const offset = isNode(raw) ? start(raw) : entry.offset;
+      if (!isScalar(node) || typeof node.value !== 'string' || node.value.trim() === '') {
+        const quote = isScalar(node) && node.value !== null && typeof node.value !== 'string' ? '; put it in quotes if it is meant as text' : '';
+        this.report.at(offset, `${label}[${i}] must be a non-empty string, got ${describe(node)}${quote}`);
+        ok = false;
+        return;
+      }
+      const value = node.value.trim();
+      if (!check(value, offset, i)) {
+        ok = false;
+        return;
+      }
+      if (!values.includes(value)) values.push(value);
+    });
+    return ok ? values : undefined;
+  }
+
+  /**
+   * A date (midnight UTC) or an RFC 3339 date-time with its offset, as an ISO 8601 UTC string.
+   * YAML 1.2 reads an unquoted 2026-01-01 as text, so both spellings arrive here as strings.
+   */
+  private instant(entry: Entry | undefined, label: string): string | undefined {
+    if (entry === undefined || isNull(entry.value)) return undefined;
+    const v = isScalar(entry.value) ? entry.value.value : undefined;
+    const at = typeof v === 'string' ? parseInstant(v.trim()) : v instanceof Date ? v : null;
+    if (at === null) {
+      this.report.at(entry.offset, `${label} must be a date like 2026-01-01 or a date-time like 2026-01-01T08:00:00Z, got ${describe(entry.value)}`);
+      return undefined;
+    }
+    return at.toISOString();
   }
 
   /** One of a few words, exactly (they are lower-case in feeds.yaml and the docs); a near miss gets a suggestion. */
@@ -591,6 +740,31 @@ function describe(node: Node | null): string {
     return typeof v === 'string' ? JSON.stringify(v) : `${typeof v} ${String(v)}`;
   }
   return 'an alias';
+}
+
+/** A short list for messages: the first few, quoted, then how many more. */
+function listed(values: readonly string[]): string {
+  const shown = values.slice(0, 8).map((v) => `"${v}"`).join(', ');
+  return values.length > 8 ? `${shown} and ${values.length - 8} more` : shown;
+}
+
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+/** YYYY-MM-DD (UTC midnight) or an RFC 3339 date-time with an offset; null for anything else, 2026-02-30 included. */
+export function parseInstant(text: string): Date | null {
+  const date = DATE_RE.exec(text);
+  const dateTime = date ? null : DATE_TIME_RE.exec(text);
+  const m = date ?? dateTime;
+  if (!m) return null;
+  const [, y, mo, d] = m;
+  // The calendar date must exist: Date.UTC would roll 2026-02-30 over into March.
+  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+  if (day.getUTCFullYear() !== Number(y) || day.getUTCMonth() !== Number(mo) - 1 || day.getUTCDate() !== Number(d)) return null;
+  if (date) return day;
+  if (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6] ?? '0') > 59) return null;
+  const ms = Date.parse(text.toUpperCase());
+  return Number.isNaN(ms) ? null : new Date(ms);
 }
 
 function parseHttpUrl(text: string): URL | null {

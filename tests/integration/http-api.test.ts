@@ -35,7 +35,7 @@ beforeAll(async () => {
   db = tdb.db;
   app = buildServer({
     db,
-    river: () => ({ title: riverTitle, baseUrl: PUBLIC_BASE }),
+    river: () => ({ title: riverTitle, baseUrl: PUBLIC_BASE, settings: { everyMs: 60_000, websubHub: null, footer: false } }),
     publicBaseUrl: () => PUBLIC_BASE,
     logger: silentLogger(),
   });
@@ -1034,7 +1034,7 @@ describe('health and errors', () => {
       brokenDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
       broken = buildServer({
         db: brokenDb,
-        river: () => ({ title: 'Broken', baseUrl: null }),
+        river: () => ({ title: 'Broken', baseUrl: null, settings: { everyMs: 60_000, websubHub: null, footer: false } }),
         publicBaseUrl: () => 'http://127.0.0.1',
         logger: silentLogger(),
       });

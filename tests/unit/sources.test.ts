@@ -92,7 +92,7 @@ describe('parseFeedsYaml: each rule reports its message at the right line:col', 
       yaml: lines('title: A', 'title: B', 'feeds: []', 'colour: red'),
       problems: [
         '2:1: duplicate key "title"; a key may appear only once in a mapping',
-        '4:1: unknown key "colour" at top level; known keys are title, base_url, settings, feeds',
+        '4:1: unknown key "colour" at top level; known keys are title, base_url, settings, feeds, rivers',
       ],
     },
     // --- unknown keys ---
@@ -567,8 +567,11 @@ describe('parseFeedsYaml: valid files and defaults', () => {
         minIntervalMs: 60_000,
         maxIntervalMs: 24 * 3_600_000,
         adaptive: false,
+        websubHub: null,
+        footer: true,
       },
       feeds: [],
+      rivers: [],
     });
   });
 
@@ -608,6 +611,8 @@ describe('parseFeedsYaml: valid files and defaults', () => {
         '  min_interval: 30s',
         '  max_interval: 12h',
         '  adaptive: true',
+        '  websub_hub: https://hub.example/',
+        '  footer: false',
         'feeds:',
         '  - id: fox-politics',
         '    url: https://moxie.foxnews.com/google-publisher/politics.xml',
@@ -637,6 +642,8 @@ describe('parseFeedsYaml: valid files and defaults', () => {
         minIntervalMs: 30_000,
         maxIntervalMs: 12 * 3_600_000,
         adaptive: true,
+        websubHub: 'https://hub.example/',
+        footer: false,
       },
       feeds: [
         {
@@ -654,6 +661,7 @@ describe('parseFeedsYaml: valid files and defaults', () => {
           resolveCanonical: true,
         },
       ],
+      rivers: [],
     });
   });
 
@@ -697,6 +705,175 @@ describe('parseFeedsYaml: valid files and defaults', () => {
     expect(Object.isFrozen(config.feeds[0])).toBe(true);
     expect(Object.isFrozen(config.feeds[0]!.tags)).toBe(true);
     expect(() => (config.feeds[0]!.tags as string[]).push('y')).toThrow(TypeError);
+  });
+});
+
+describe('parseFeedsYaml: rivers and the settings of issue #5', () => {
+  /** Two feeds (lines 1-7), then `rivers:` on line 8: river entries start on line 9. */
+  const withRivers = (...riverLines: string[]): string =>
+    lines(
+      'feeds:',
+      '  - id: city',
+      '    url: https://city.example/feed',
+      '    tags: [local, news]',
+      '  - id: tech',
+      '    url: https://tech.example/feed',
+      '    tags: [tech]',
+      ...riverLines,
+    );
+  const NAME_RULE = 'use 1-64 lower-case letters, digits, "-" or "_", starting with a letter or digit';
+
+  it.each([
+    { name: 'rivers is not a list', yaml: withRivers('rivers: tech'), problems: ['8:9: rivers must be a list of named feeds, got "tech"'] },
+    {
+      name: 'an entry is not a mapping',
+      yaml: withRivers('rivers:', '  - tech'),
+      problems: ['9:5: rivers[0] must be a mapping with at least a name, got "tech"'],
+    },
+    {
+      name: 'missing name points at the entry',
+      yaml: withRivers('rivers:', '  - title: Tech'),
+      problems: ['9:5: rivers[0] is missing required key "name"'],
+    },
+    {
+      name: 'a name that is not a slug',
+      yaml: withRivers('rivers:', '  - name: Tech News'),
+      problems: [`9:11: rivers[0].name "Tech News" is not a valid name; ${NAME_RULE}`],
+    },
+    {
+      name: 'a duplicate name points at the second and names the first line',
+      yaml: withRivers('rivers:', '  - name: t', '    tags: [tech]', '  - name: t'),
+      problems: ['11:11: duplicate name "t" in rivers[1]; first used by rivers[0] on line 9'],
+    },
+    {
+      name: 'unknown river key with suggestion',
+      yaml: withRivers('rivers:', '  - name: t', '    exclude_publisher: [x]'),
+      problems: ['10:5: unknown key "exclude_publisher" in rivers[0]; did you mean "exclude_publishers"?'],
+    },
+    {
+      name: 'a source that is a typo of a feed id',
+      yaml: withRivers('rivers:', '  - name: t', '    sources: [city, tehc]'),
+      problems: ['10:21: rivers[0].sources[1] "tehc" is not the id of a feed; did you mean "tech"?'],
+    },
+    {
+      name: 'a source far from every feed id lists them',
+      yaml: withRivers('rivers:', '  - name: t', '    sources: [weather]'),
+      problems: ['10:15: rivers[0].sources[0] "weather" is not the id of a feed; feed ids are "city", "tech"'],
+    },
+    {
+      name: 'sources written as one string',
+      yaml: withRivers('rivers:', '  - name: t', '    sources: city'),
+      problems: ['10:14: rivers[0].sources must be a list of strings, got "city"; write a list, e.g. ["city"]'],
+    },
+    {
+      name: 'a tag no feed has, folded, with suggestion',
+      yaml: withRivers('rivers:', '  - name: t', '    tags: [Tec]'),
+      problems: ['10:12: rivers[0].tags[0] "tec" is not a tag of any feed; did you mean "tech"?'],
+    },
+    {
+      name: 'a date that does not exist',
+      yaml: withRivers('rivers:', '  - name: t', '    since: 2026-02-30'),
+      problems: ['10:12: rivers[0].since must be a date like 2026-01-01 or a date-time like 2026-01-01T08:00:00Z, got "2026-02-30"'],
+    },
+    {
+      name: 'a year alone is not a date',
+      yaml: withRivers('rivers:', '  - name: t', '    since: 2026'),
+      problems: ['10:12: rivers[0].since must be a date like 2026-01-01 or a date-time like 2026-01-01T08:00:00Z, got number 2026'],
+    },
+    {
+      name: 'a date-time without an offset is ambiguous',
+      yaml: withRivers('rivers:', '  - name: t', '    since: 2026-01-01T08:00:00'),
+      problems: ['10:12: rivers[0].since must be a date like 2026-01-01 or a date-time like 2026-01-01T08:00:00Z, got "2026-01-01T08:00:00"'],
+    },
+    {
+      name: 'q too long',
+      yaml: withRivers('rivers:', '  - name: t', `    q: ${'w'.repeat(201)}`),
+      problems: ['10:8: rivers[0].q must be at most 200 characters, got 201'],
+    },
+    {
+      name: 'footer that is not a boolean',
+      yaml: withRivers('rivers:', '  - name: t', '    footer: yes'),
+      problems: ['10:13: rivers[0].footer must be true or false, got "yes"'],
+    },
+    {
+      name: 'a publisher to exclude that is not text',
+      yaml: withRivers('rivers:', '  - name: t', '    exclude_publishers: [Wire, 5]'),
+      problems: ['10:32: rivers[0].exclude_publishers[1] must be a non-empty string, got number 5; put it in quotes if it is meant as text'],
+    },
+    {
+      name: 'a hub that is not http(s)',
+      yaml: lines('base_url: https://river.example', 'settings:', '  websub_hub: ftp://hub.example/', 'feeds: []'),
+      problems: ['3:15: settings.websub_hub must be an absolute http or https URL, got "ftp://hub.example/"'],
+    },
+    {
+      name: 'a hub without base_url',
+      yaml: lines('settings:', '  websub_hub: https://hub.example/', 'feeds: []'),
+      problems: ['2:15: settings.websub_hub needs base_url: the hub fetches the feeds at their public URLs, and pings name them by it'],
+    },
+    {
+      name: 'settings.footer that is not a boolean',
+      yaml: lines('settings:', '  footer: "off"', 'feeds: []'),
+      problems: ['2:11: settings.footer must be true or false, got "off"'],
+    },
+    {
+      name: 'several problems in one river, in document order',
+      yaml: withRivers('rivers:', '  - name: t', '    sources: [nope]', '    tags: [nada]', '    since: soon'),
+      problems: [
+        '10:15: rivers[0].sources[0] "nope" is not the id of a feed; feed ids are "city", "tech"',
+        '11:12: rivers[0].tags[0] "nada" is not a tag of any feed; the feeds\' tags are "local", "news", "tech"',
+        '12:12: rivers[0].since must be a date like 2026-01-01 or a date-time like 2026-01-01T08:00:00Z, got "soon"',
+      ],
+    },
+  ])('$name', ({ yaml, problems }) => {
+    expect(problemsOf(yaml)).toEqual(problems);
+  });
+
+  it('reads every key of a river, with names, ids, dates and tags normalised', () => {
+    const config = configOf(
+      withRivers(
+        'rivers:',
+        '  - name: local-tech',
+        '    title: "  Local tech  "',
+        '    sources: [tech, city, tech]',
+        '    tags: [News, tech]',
+        '    q: "  budget -rumour  "',
+        '    exclude_publishers: [" Wire Service ", city]',
+        '    since: 2026-01-01T09:30:00+01:00',
+        '    footer: false',
+        '  - name: all',
+      ),
+    );
+    expect(config.rivers).toEqual([
+      {
+        name: 'local-tech',
+        title: 'Local tech',
+        sources: ['tech', 'city'],
+        tags: ['news', 'tech'],
+        q: 'budget -rumour',
+        excludePublishers: ['Wire Service', 'city'],
+        since: '2026-01-01T08:30:00.000Z',
+        footer: false,
+      },
+      { name: 'all', title: null, sources: [], tags: [], q: null, excludePublishers: [], since: null, footer: null },
+    ]);
+    expect(Object.isFrozen(config.rivers)).toBe(true);
+    expect(Object.isFrozen(config.rivers[0]!.sources)).toBe(true);
+  });
+
+  it.each([
+    { name: 'a date is midnight UTC', since: '2026-01-01', iso: '2026-01-01T00:00:00.000Z' },
+    { name: 'a quoted date', since: '"2026-03-31"', iso: '2026-03-31T00:00:00.000Z' },
+    { name: 'a date-time in UTC', since: '2026-01-01T08:00:00Z', iso: '2026-01-01T08:00:00.000Z' },
+    { name: 'a date-time with a negative offset', since: '2025-12-31T20:00-05:00', iso: '2026-01-01T01:00:00.000Z' },
+    { name: 'a leap day', since: '2028-02-29', iso: '2028-02-29T00:00:00.000Z' },
+  ])('since: $name', ({ since, iso }) => {
+    expect(configOf(withRivers('rivers:', '  - name: t', `    since: ${since}`)).rivers[0]!.since).toBe(iso);
+  });
+
+  it('rivers may be absent, null or empty', () => {
+    expect(configOf(withRivers()).rivers).toEqual([]);
+    expect(configOf(withRivers('rivers:')).rivers).toEqual([]);
+    expect(configOf(withRivers('rivers: []')).rivers).toEqual([]);
   });
 });
 
