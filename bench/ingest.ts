@@ -55,6 +55,8 @@ const settings: RiverSettings = {
   minIntervalMs: 60_000,
   maxIntervalMs: 86_400_000,
   adaptive: false,
+  websubHub: null,
+  footer: true,
 };
 await syncSources(db.db, sources);
 const deps = { db: db.db, logger: silentLogger(), settings: () => settings };

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadAppConfig, type AppConfig } from './config.js';
 import type { SourceStatus, Story } from './domain.js';
+import { IMPORT_OPML_SUMMARY, IMPORT_OPML_USAGE, runImportOpml } from './commands/import-opml.js';
 import { renderSourceHistory, renderSourcesTable } from './commands/sources-table.js';
 import { fetchLogJson, sourceJson } from './http/api-routes.js';
 import { describeError, TributaryError } from './errors.js';
@@ -258,6 +259,16 @@ ${ENV_HELP}`,
       }
     },
   },
+  'import-opml': {
+    summary: IMPORT_OPML_SUMMARY,
+    usage: `${IMPORT_OPML_USAGE}\n\n${ENV_HELP}`,
+    options: { 'dry-run': { type: 'boolean' } },
+    async run(values, ctx) {
+      const [file] = values._ as unknown as string[];
+      if (!file) throw new TributaryError('bad-request', 'import-opml needs the OPML file: tributary import-opml FILE');
+      return runImportOpml({ opmlFile: path.resolve(ctx.cwd, file), feedsFile: ctx.appConfig().feedsFile, dryRun: values['dry-run'] === true }, ctx);
+    },
+  },
   migrate: {
     summary: 'create or update the database schema, then exit',
     usage: `tributary migrate
@@ -393,7 +404,7 @@ export async function runCli(argv: readonly string[], io: { out: Out; err: Out; 
     io.out(`Usage: ${command.usage}`);
     return 0;
   }
-  if (parsed.positionals.length && name !== 'check') {
+  if (parsed.positionals.length && name !== 'check' && name !== 'import-opml') {
     io.err(`tributary ${name}: unexpected argument "${parsed.positionals[0]}"\n\nUsage: ${command.usage}`);
     return 2;
   }

@@ -2,13 +2,17 @@ import type { AppConfig } from './config.js';
 import type { RiverConfig } from './domain.js';
 import type { Logger } from './log.js';
 import { loadRiver, openStore, publicBaseUrl } from './app.js';
+import { riverFeedPaths } from './http/feed-outputs.js';
 import { buildServer } from './http/server.js';
+import { createWebSubPublisher } from './http/websub.js';
 import { closeFetchAgents } from './ingest/fetch-feed.js';
 import { startScheduler, type Scheduler } from './scheduler/poller.js';
 import { formatProblem } from './sources.js';
 import { watchFeedsFile } from './sources-watch.js';
 import { syncSources } from './store/sources-repo.js';
 
+
+type WebSubPublisher = ReturnType<typeof createWebSubPublisher>;
 // `tributary serve`: the composition root of the long-running process. Config, database,
 // migrations, sources synced from feeds.yaml, the scheduler, HTTP, a feeds.yaml watcher, and an
 // orderly shutdown on SIGINT/SIGTERM.
@@ -39,8 +43,23 @@ export async function serve(config: AppConfig, logger: Logger, opts: ServeOption
     throw err;
   }
 
+  // WebSub (settings.websub_hub): the process that polls pings the hub when stories land.
+  let websub: WebSubPublisher | null = null;
+  const startWebSub = () =>
+    river.settings.websubHub && opts.worker !== false
+      ? createWebSubPublisher({
+          hubUrl: river.settings.websubHub,
+          publicBaseUrl: () => publicBaseUrl(river, config),
+          riverPaths: () => riverFeedPaths(river),
+          logger,
+        })
+      : null;
+  websub = startWebSub();
+
   const scheduler: Scheduler | null =
-    opts.worker === false ? null : startScheduler({ db, logger, settings: () => river.settings });
+    opts.worker === false
+      ? null
+      : startScheduler({ db, logger, settings: () => river.settings, onStoriesChanged: () => websub?.notifyChanged() });
 
   // An edit to feeds.yaml applies without a restart; an invalid edit is reported and the last
   // good configuration keeps running.
@@ -50,7 +69,13 @@ export async function serve(config: AppConfig, logger: Logger, opts: ServeOption
       applying = applying.then(async () => {
         try {
           const synced = await syncSources(db, next.feeds);
+          const hubChanged = next.settings.websubHub !== river.settings.websubHub;
           river = next;
+          if (hubChanged) {
+            // The hub is fixed when a publisher is made: replace it.
+            await websub?.close();
+            websub = startWebSub();
+          }
           logger.info({ feeds_file: config.feedsFile, ...synced }, 'feeds.yaml reloaded');
           scheduler?.poke();
         } catch (err) {
@@ -75,7 +100,7 @@ export async function serve(config: AppConfig, logger: Logger, opts: ServeOption
       : buildServer({
           db,
           logger,
-          river: () => ({ title: river.title, baseUrl: river.baseUrl }),
+          river: () => river,
           publicBaseUrl: () => publicBaseUrl(river, config),
         });
   let address = '';
@@ -99,6 +124,7 @@ export async function serve(config: AppConfig, logger: Logger, opts: ServeOption
         await app?.close();
         await scheduler?.stop();
         await applying;
+        await websub?.close();
         await store.close();
         await closeFetchAgents();
       })();

@@ -5,6 +5,10 @@ import { BadRequestError, TributaryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Database } from '../store/database.js';
 import { apiRoutes } from './api-routes.js';
+import { opmlRoutes } from './opml-routes.js';
+import { pageRoutes } from './page-routes.js';
+import { createFeedCache, type FeedCache } from './feed-cache.js';
+import type { FeedRiverConfig } from './feed-outputs.js';
 import { feedRoutes } from './feed-routes.js';
 
 // The HTTP layer: every route in one list, one error handler mapping errors to statuses (the only
@@ -13,11 +17,18 @@ import { feedRoutes } from './feed-routes.js';
 
 export interface ServerDeps {
   readonly db: Kysely<Database>;
-  /** The river as feeds.yaml says now (it may be reloaded while running). */
-  river(): { readonly title: string; readonly baseUrl: string | null };
+  /**
+   * The river as feeds.yaml says now (it may be reloaded while running): the whole RiverConfig,
+   * whose feeds, rivers and settings decide the per-source, per-tag and named feeds, ttl and hub.
+   */
+  river(): FeedRiverConfig;
   /** Absolute URL the river is reachable at, e.g. https://news.example (no trailing slash needed). */
   publicBaseUrl(): string;
   readonly logger: Logger;
+  /** Rendered feed documents kept in process; default: a cache of the default bounds; null: none. */
+  readonly feedCache?: FeedCache | null;
+  /** The clock deciding which days are archived (tests move it); default: the real one. */
+  now?(): Date;
 }
 
 /** The body of every error response. */
@@ -51,7 +62,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     return reply.code(404).send(errorBody('not_found', `no such endpoint: ${req.method} ${shown}`));
   });
 
-  const routes = [...feedRoutes(deps), ...apiRoutes(deps)];
+  const feedCache = deps.feedCache === undefined ? createFeedCache() : deps.feedCache;
+  const routes = [...feedRoutes({ ...deps, feedCache }), ...apiRoutes(deps), ...pageRoutes(deps), ...opmlRoutes(deps)];
   // Registered as a plugin so they load after @fastify/compress and get its hooks.
   void app.register(async (scope) => {
     for (const route of routes) scope.route(route);

@@ -22,6 +22,8 @@ export interface PollerDeps {
   readonly owner?: string;
   /** Shared by every refresh of this process, to tell our network failing from a publisher failing. */
   readonly outage?: OutageDetector;
+  /** Called after a refresh that stored new or edited stories (e.g. to ping a WebSub hub). */
+  readonly onStoriesChanged?: (result: RefreshResult) => void;
 }
 
 export function newLeaseOwner(): string {
@@ -41,7 +43,9 @@ async function safeRefresh(
   source: ClaimedSource,
 ): Promise<RefreshResult | null> {
   try {
-    return await refreshSource({ db: deps.db, logger: deps.logger, settings: deps.settings(), owner, outage, maxHostWaitMs }, source);
+    const result = await refreshSource({ db: deps.db, logger: deps.logger, settings: deps.settings(), owner, outage, maxHostWaitMs }, source);
+    if (result.counts.new + result.counts.updated > 0) deps.onStoriesChanged?.(result);
+    return result;
   } catch (err) {
     deps.logger.error({ err, source_id: source.id }, 'refresh crashed');
     return null;

@@ -33,6 +33,8 @@ const SETTINGS: RiverSettings = {
   minIntervalMs: 60_000,
   maxIntervalMs: 24 * 60 * 60_000,
   adaptive: false,
+  websubHub: null,
+  footer: true,
 };
 
 /** An article page as an aggregator or publisher serves it. */
