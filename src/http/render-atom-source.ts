@@ -37,6 +37,8 @@ const RIVER_LINK_RELS = [
 
 const ATOM_ROOT = '<feed xmlns="http://www.w3.org/2005/Atom">';
 const MEDIA_NS = 'http://search.yahoo.com/mrss/';
+/** RFC 5005 feed history namespace. */
+const FH_NS = 'http://purl.org/syndication/history/1.0';
 
 // `feed` indents with 4 spaces; entries sit at depth 1.
 const CHILD = '        ';
@@ -49,7 +51,8 @@ export function completeAtomEntries(xml: string, river: RiverView, stories: read
   }
   const firstEntry = bounds[0]?.start ?? xml.length;
   const usesMedia = stories.some((s) => s.image !== null);
-  const parts = [withFeedLinks(withMediaNamespace(xml.slice(0, firstEntry), usesMedia), river, stories.length === 0)];
+  const header = withNamespace(withMediaNamespace(xml.slice(0, firstEntry), usesMedia), 'fh', FH_NS, river.links.current !== null);
+  const parts = [withFeedLinks(header, river, stories.length === 0)];
   bounds.forEach((entry, i) => {
     const story = stories[i] as StoryView;
     parts.push(completeEntry(xml.slice(entry.start, entry.end), story));
@@ -183,8 +186,22 @@ function withFeedLinks(header: string, river: RiverView, empty: boolean): string
     const href = river.links[key];
     if (href !== null) after.push(`\n    <link rel="${rel}" href="${escapeAttr(href)}"/>`);
   }
+  // RFC 5005 §4: an archive document (one that links back to the current feed) MUST carry
+  // <fh:archive/>, so readers know its content is stable (xmlns:fh is declared on the root).
+  if (river.links.current !== null) after.push('\n    <fh:archive/>');
   if (empty) after.push(`\n    <author>\n${CHILD}<name>${escapeText(river.title)}</name>\n    </author>`);
   return header.slice(0, homeAt) + alternates.join('') + header.slice(homeAt, afterSelf) + after.join('') + header.slice(afterSelf);
+}
+
+/** Declares `prefix` on the root element when `needed`. */
+function withNamespace(header: string, prefix: string, uri: string, needed: boolean): string {
+  if (!needed) return header;
+  // The root's opening, without its '>': other declarations may already follow it.
+  const rootStart = ATOM_ROOT.slice(0, -1);
+  const at = header.indexOf(rootStart);
+  if (at === -1) throw new Error('render-atom: no <feed> root element in feed\'s output');
+  const insertAt = header.indexOf('>', at);
+  return `${header.slice(0, insertAt)} xmlns:${prefix}="${uri}"${header.slice(insertAt)}`;
 }
 
 /** Declares the Media RSS prefix on the root when some entry has a media:thumbnail. */

@@ -7,6 +7,7 @@ import { escapeAttr, escapeText, forXmlJsAttr, forXmlJsText, htmlForCdata, htmlT
 
 const DC_NS = 'http://purl.org/dc/elements/1.1/';
 const MEDIA_NS = 'http://search.yahoo.com/mrss/';
+const FH_NS = 'http://purl.org/syndication/history/1.0';
 
 /** River links written as <atom:link rel=…> (RFC 5005 paging, WebSub), in this order. */
 const RIVER_LINK_RELS = [
@@ -53,6 +54,8 @@ export function renderRss(river: RiverView, stories: readonly StoryView[]): stri
     if (href !== null) atomLinks.push({ _attributes: { href: forXmlJsAttr(href), rel } });
   }
   feed.addExtension({ name: 'atom:link', objects: atomLinks as unknown as Record<string, unknown> });
+  // RFC 5005 §4: archive documents (they link back to the current feed) are marked fh:archive.
+  const archive = river.links.current !== null;
 
   for (const story of stories) {
     const { description, content } = rssText(story);
@@ -76,7 +79,13 @@ export function renderRss(river: RiverView, stories: readonly StoryView[]): stri
       extensions: itemExtensions(story),
     });
   }
-  const xml = declareNamespace(feed.rss2(), 'dc', DC_NS);
+  let xml = declareNamespace(feed.rss2(), 'dc', DC_NS);
+  if (archive) {
+    // Channel metadata must precede the items (the W3C validator's MisplacedItem), and `feed`
+    // writes extensions after them: place <fh:archive/> before the first item ourselves.
+    const at = xml.search(/<item>|<\/channel>/);
+    xml = declareNamespace(`${xml.slice(0, at)}<fh:archive/>\n        ${xml.slice(at)}`, 'fh', FH_NS);
+  }
   return stories.some(hasMedia) ? declareNamespace(xml, 'media', MEDIA_NS) : xml;
 }
 

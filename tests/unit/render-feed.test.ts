@@ -1353,7 +1353,7 @@ describe('enclosures and the story image', () => {
       { rel: 'enclosure', href: 'https://cdn.planet.example/blob', type: 'application/octet-stream' },
     ]);
     expect(kids(entry, 'media:thumbnail').map((e) => e.attrs)).toEqual([{ url: IMAGE }]);
-    expect(mediaAtom).toMatch(/<feed xmlns="http:\/\/www\.w3\.org\/2005\/Atom" xmlns:media="http:\/\/search\.yahoo\.com\/mrss\/">/);
+    expect(mediaAtom).toMatch(/<feed xmlns="http:\/\/www\.w3\.org\/2005\/Atom"[^>]* xmlns:media="http:\/\/search\.yahoo\.com\/mrss\/"[^>]*>/);
   });
 
   it('json: attachments (mime_type always, size_in_bytes when known) and image', () => {
@@ -2016,5 +2016,22 @@ describe.skipIf(!hasFeedparser)('round trip through Python feedparser', () => {
       enclosures: e.enclosures,
       thumbnails: e.image === null ? [] : [e.image],
     });
+  });
+});
+
+describe('RFC 5005 archive documents', () => {
+  // §4: an archive document MUST be marked with fh:archive; the subscription document is not.
+  const archive: RiverMeta = { ...river, links: { current: 'https://river.example/feed.atom', prevArchive: 'https://river.example/feed.atom?archive=2026-11-01' } };
+  it.each([
+    { name: 'atom archive', format: 'atom' as const, meta: archive, marked: true },
+    { name: 'rss archive', format: 'rss' as const, meta: archive, marked: true },
+    { name: 'atom subscription document', format: 'atom' as const, meta: { ...river, links: { prevArchive: 'https://river.example/a' } }, marked: false },
+    { name: 'rss subscription document', format: 'rss' as const, meta: { ...river, links: { prevArchive: 'https://river.example/a' } }, marked: false },
+  ])('$name', async ({ format, meta, marked }) => {
+    const xml = renderFeed(format, meta, []);
+    expect(xml.includes('<fh:archive/>')).toBe(marked);
+    expect(xml.includes('xmlns:fh="http://purl.org/syndication/history/1.0"')).toBe(marked);
+    // Still well-formed XML for an independent parser.
+    await new Parser().parseString(xml);
   });
 });
