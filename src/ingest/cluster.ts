@@ -20,6 +20,7 @@
 // agreement only when both stories appeared close together, and short texts need both.
 import { EMPTY_SIMHASH, hammingDistance, isSimhash } from './simhash.js';
 import { titleJaccard } from './title-key.js';
+import { siteHost } from './attribute.js';
 
 /** The story being placed: just stored, with its fingerprints. */
 export interface ClusterInput {
@@ -108,17 +109,9 @@ export interface ClusterDecision {
 /**
  * Host of a canonical URL for the same-publisher rule: lower case, a leading "www." dropped (the
  * identity rules fold www. already; this keeps older rows comparable). Null for no URL or an
- * unparseable one.
+ * unparseable one. The same host rule attribution uses.
  */
-export function canonicalHostOf(url: string | null | undefined): string | null {
-  if (!url) return null;
-  try {
-    const host = new URL(url).hostname.toLowerCase();
-    return host.startsWith('www.') ? host.slice(4) : host;
-  } catch {
-    return null;
-  }
-}
+export const canonicalHostOf: (url: string | null | undefined) => string | null = siteHost;
 
 interface Match {
   readonly candidate: ClusterCandidate;
