@@ -778,7 +778,8 @@ function parseHttpUrl(text: string): URL | null {
  * drops default ports (RFC 3986 section 6.2.3); a trailing slash and the fragment (never sent to the
  * server) are dropped on top of that. The query stays: it often selects the feed.
  */
-function feedUrlKey(href: string): string {
+/** The key two feed URLs must not share (duplicate detection, also for import-opml). */
+export function feedUrlKey(href: string): string {
   const url = new URL(href);
   const pathname = url.pathname.replace(/\/+$/, '');
   return `${url.protocol}//${url.username}:${url.password}@${url.host}${pathname}${url.search}`;

@@ -7,7 +7,7 @@ import { chmod, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TributaryError } from '../errors.js';
 import { appendFeedsToYaml, parseOpml, slugId, uniqueId, type NewFeedEntry, type OpmlSubscription } from '../opml.js';
-import { formatProblem, parseFeedsYaml, type ConfigProblem } from '../sources.js';
+import { feedUrlKey, formatProblem, parseFeedsYaml, type ConfigProblem } from '../sources.js';
 
 export interface ImportedFeed {
   readonly id: string;
@@ -202,18 +202,6 @@ function httpUrl(text: string): string | null {
   if (!URL.canParse(trimmed)) return null;
   const url = new URL(trimmed);
   return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' ? url.href : null;
-}
-
-/**
- * The same feed, as sources.ts decides it (its feedUrlKey, not exported there): scheme and host
- * lower-cased and default ports dropped by the WHATWG parser, trailing slashes and the fragment
- * dropped, the query kept. Should the two ever disagree, validating the result catches it: a
- * duplicate that slipped through is reported by parseFeedsYaml and nothing is written.
- */
-function feedUrlKey(href: string): string {
-  const url = new URL(href);
-  const pathname = url.pathname.replace(/\/+$/, '');
-  return `${url.protocol}//${url.username}:${url.password}@${url.host}${pathname}${url.search}`;
 }
 
 async function readInput(file: string, what: string): Promise<Buffer> {
